@@ -1,0 +1,11 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Order Visibility Demo Scenario",
+    "summary": "A realistic distributor: customers, vendors, warehouses and orders in every stage",
+    "version": "19.0.1.0.0",
+    "category": "Hidden",
+    "website": "https://github.com/order-visibility/order-visibility",
+    "author": "Order Visibility contributors",
+    "license": "LGPL-3",
+    "depends": ["order_visibility"],
+}

@@ -1,0 +1,30 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+{
+    "name": "Order Visibility",
+    "summary": "One canonical order status, exception queues, approvals and sweeps",
+    "version": "19.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/order-visibility/order-visibility",
+    "author": "Order Visibility contributors",
+    "license": "LGPL-3",
+    "depends": [
+        "sale_management",
+        "sale_stock",
+        "purchase_stock",
+        "account",
+        "base_automation",
+        "mail",
+    ],
+    "data": [
+        "security/order_visibility_security.xml",
+        "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
+        "views/order_visibility_menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "order_visibility/static/tests/tours/*.js",
+        ],
+    },
+    "application": True,
+}

@@ -1,0 +1,126 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# Default of every threshold, keyed by its ir.config_parameter.  Code that
+# reads a threshold goes through ``_get_visibility_param`` so that a missing
+# or unparsable parameter falls back to the same value the Settings show.
+PARAM_DEFAULTS = {
+    "order_visibility.high_value_amount": 50000.0,
+    "order_visibility.min_margin_percent": 10.0,
+    "order_visibility.use_credit_limit": False,
+    "order_visibility.overdue_days": 30,
+    "order_visibility.late_grace_hours": 24,
+    "order_visibility.stale_quotation_days": 14,
+    "order_visibility.stale_order_days": 7,
+    "order_visibility.invoice_lag_days": 3,
+    "order_visibility.at_risk_threshold": 60,
+}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    ov_high_value_amount = fields.Float(
+        string="High-Value Amount",
+        config_parameter="order_visibility.high_value_amount",
+        default=PARAM_DEFAULTS["order_visibility.high_value_amount"],
+        help="Orders whose untaxed amount (company currency) reaches this value need an approval "
+        "before confirmation. 0 disables the rule.",
+    )
+    ov_min_margin_percent = fields.Float(
+        string="Minimum Margin (%)",
+        config_parameter="order_visibility.min_margin_percent",
+        default=PARAM_DEFAULTS["order_visibility.min_margin_percent"],
+        help="Orders whose margin is below this percentage need an approval before confirmation.",
+    )
+    ov_use_credit_limit = fields.Boolean(
+        string="Hold Orders Over Credit Limit",
+        config_parameter="order_visibility.use_credit_limit",
+        default=PARAM_DEFAULTS["order_visibility.use_credit_limit"],
+        help="Put confirmed orders of customers over their credit limit on credit hold.",
+    )
+    ov_overdue_days = fields.Integer(
+        string="Overdue Receivables (days)",
+        config_parameter="order_visibility.overdue_days",
+        default=PARAM_DEFAULTS["order_visibility.overdue_days"],
+        help="Customers with posted invoices overdue by more than this many days are put on credit hold.",
+    )
+    ov_late_grace_hours = fields.Integer(
+        string="Late Shipment Grace (hours)",
+        config_parameter="order_visibility.late_grace_hours",
+        default=PARAM_DEFAULTS["order_visibility.late_grace_hours"],
+        help="Hours after the promised date before an unshipped order is reported late.",
+    )
+    ov_stale_quotation_days = fields.Integer(
+        string="Stale Quotation (days)",
+        config_parameter="order_visibility.stale_quotation_days",
+        default=PARAM_DEFAULTS["order_visibility.stale_quotation_days"],
+    )
+    ov_stale_order_days = fields.Integer(
+        string="Stale Order (days)",
+        config_parameter="order_visibility.stale_order_days",
+        default=PARAM_DEFAULTS["order_visibility.stale_order_days"],
+        help="A confirmed order whose stage has not changed for this many days is reported stale.",
+    )
+    ov_invoice_lag_days = fields.Integer(
+        string="Invoice Lag (days)",
+        config_parameter="order_visibility.invoice_lag_days",
+        default=PARAM_DEFAULTS["order_visibility.invoice_lag_days"],
+        help="Days a delivered order may wait for its invoice before an exception opens.",
+    )
+    ov_at_risk_threshold = fields.Integer(
+        string="At-Risk Score",
+        config_parameter="order_visibility.at_risk_threshold",
+        default=PARAM_DEFAULTS["order_visibility.at_risk_threshold"],
+        help="Orders whose risk score (0-100) reaches this value count as at risk.",
+    )
+
+    @api.constrains(
+        "ov_high_value_amount",
+        "ov_min_margin_percent",
+        "ov_overdue_days",
+        "ov_late_grace_hours",
+        "ov_stale_quotation_days",
+        "ov_stale_order_days",
+        "ov_invoice_lag_days",
+        "ov_at_risk_threshold",
+    )
+    def _check_order_visibility_thresholds(self):
+        for settings in self:
+            if settings.ov_high_value_amount < 0:
+                raise ValidationError(self.env._("The high-value amount cannot be negative."))
+            if not 0 <= settings.ov_min_margin_percent <= 100:
+                raise ValidationError(self.env._("The minimum margin must be between 0 and 100 %."))
+            for field_name in ("ov_overdue_days", "ov_late_grace_hours", "ov_invoice_lag_days"):
+                if settings[field_name] < 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s cannot be negative.",
+                            setting=settings._fields[field_name]._description_string(self.env),
+                        )
+                    )
+            for field_name in ("ov_stale_quotation_days", "ov_stale_order_days"):
+                if settings[field_name] <= 0:
+                    raise ValidationError(
+                        self.env._(
+                            "%(setting)s must be at least 1 day.",
+                            setting=settings._fields[field_name]._description_string(self.env),
+                        )
+                    )
+            if not 0 <= settings.ov_at_risk_threshold <= 100:
+                raise ValidationError(self.env._("The at-risk score must be between 0 and 100."))
+
+    @api.model
+    def _get_visibility_param(self, key):
+        """Typed value of an Order Visibility threshold, or its default."""
+        default = PARAM_DEFAULTS[key]
+        raw = self.env["ir.config_parameter"].sudo().get_param(key)
+        if raw in (None, False, ""):
+            return default
+        if isinstance(default, bool):
+            return raw not in ("False", "false", "0")  # Odoo stores True as "True"
+        try:
+            return type(default)(raw)
+        except ValueError:
+            return default

@@ -1,0 +1,1 @@
+from . import test_security, test_settings, test_ui
