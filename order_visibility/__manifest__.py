@@ -19,6 +19,9 @@
         "security/order_visibility_security.xml",
         "security/ir.model.access.csv",
         "views/res_config_settings_views.xml",
+        "views/order_visibility_views.xml",
+        "views/order_visibility_transition_views.xml",
+        "views/sale_order_views.xml",
         "views/order_visibility_menus.xml",
     ],
     "assets": {
@@ -26,5 +29,6 @@
             "order_visibility/static/tests/tours/*.js",
         ],
     },
+    "post_init_hook": "_post_init_backfill_visibility",
     "application": True,
 }

@@ -1,1 +1,9 @@
-from . import res_config_settings
+from . import (
+    account_move,
+    order_visibility,
+    order_visibility_transition,
+    res_config_settings,
+    res_partner,
+    sale_order,
+    stock_move,
+)

@@ -14,6 +14,20 @@ registry.category("web_tour.tours").add("order_visibility_settings_tour", {
             run: "click",
         },
         {
+            content: "The app opens on the orders, by stage",
+            trigger: ".o_breadcrumb:contains('Orders')",
+        },
+        {
+            content: "Open the Configuration menu",
+            trigger: ".o_menu_sections [data-menu-xmlid='order_visibility.menu_order_visibility_config']",
+            run: "click",
+        },
+        {
+            content: "Open Settings",
+            trigger: "[data-menu-xmlid='order_visibility.menu_order_visibility_settings']",
+            run: "click",
+        },
+        {
             content: "The Order Visibility section of Settings opens",
             trigger: ".app_settings_block[data-key='order_visibility']",
         },

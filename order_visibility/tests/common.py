@@ -1,0 +1,138 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.fields import Command
+
+
+class OrderVisibilityCommon(AccountTestInvoicingCommon):
+    """Real sales, stock and accounting documents of one charted company."""
+
+    @classmethod
+    def get_default_groups(cls):
+        return (
+            super().get_default_groups()
+            | cls.env.ref("sales_team.group_sale_manager")
+            | cls.env.ref("order_visibility.group_order_visibility_admin")
+        )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.warehouse = cls.env["stock.warehouse"].search([("company_id", "=", cls.company.id)], limit=1)
+        cls.stock_location = cls.warehouse.lot_stock_id
+        cls.customer = cls.env["res.partner"].create({"name": "Harbor Foods", "ov_priority": "1"})
+        cls.goods = cls._create_product(
+            name="Olive Oil 5 L",
+            is_storable=True,
+            invoice_policy="delivery",
+            lst_price=40.0,
+            standard_price=25.0,
+            taxes_id=False,
+        )
+        cls.goods_b = cls._create_product(
+            name="Basmati Rice 10 kg",
+            is_storable=True,
+            invoice_policy="delivery",
+            lst_price=22.0,
+            standard_price=14.0,
+            taxes_id=False,
+        )
+        cls.service = cls._create_product(
+            name="Cold-Chain Audit",
+            type="service",
+            invoice_policy="order",
+            lst_price=300.0,
+            standard_price=100.0,
+            taxes_id=False,
+        )
+
+    # -- documents -------------------------------------------------------
+
+    def create_order(self, lines, partner=None, warehouse=None, **values):
+        """``lines``: iterable of (product, quantity)."""
+        return self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "warehouse_id": (warehouse or self.warehouse).id,
+                "order_line": [
+                    Command.create({"product_id": product.id, "product_uom_qty": qty}) for product, qty in lines
+                ],
+                **values,
+            }
+        )
+
+    def set_stock(self, product, quantity, location=None):
+        self.env["stock.quant"]._update_available_quantity(product, location or self.stock_location, quantity)
+
+    def receive(self, product, quantity, warehouse=None):
+        """Validate a real receipt of ``quantity`` units into stock."""
+        warehouse = warehouse or self.warehouse
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": warehouse.in_type_id.id,
+                "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                "location_dest_id": warehouse.lot_stock_id.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                            "location_dest_id": warehouse.lot_stock_id.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        receipt.move_ids.quantity = quantity
+        receipt.move_ids.picked = True
+        receipt.button_validate()
+        return receipt
+
+    def deliver(self, picking, quantities=None, backorder=True):
+        """Validate ``picking``, shipping ``quantities`` {product: qty} (all if None)."""
+        for move in picking.move_ids:
+            qty = move.product_uom_qty if quantities is None else quantities.get(move.product_id, 0)
+            move.quantity = qty
+            move.picked = True
+        result = picking.button_validate()
+        if isinstance(result, dict) and result.get("res_model") == "stock.backorder.confirmation":
+            wizard = self.env["stock.backorder.confirmation"].with_context(**result["context"]).create({})
+            if backorder:
+                wizard.process()
+            else:
+                wizard.process_cancel_backorder()
+        return picking
+
+    def invoice(self, order):
+        invoices = order._create_invoices()
+        invoices.action_post()
+        return invoices
+
+    def pay(self, invoices):
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoices.ids).create(
+            {}
+        )._create_payments()
+
+    # -- assertions ------------------------------------------------------
+
+    def flush(self):
+        """What a commit does: flush the ORM and run the pre-commit hooks."""
+        self.env.flush_all()
+        self.env.cr.flush()
+
+    def visibility(self, order):
+        self.flush()
+        return self.env["order.visibility"].search([("sale_order_id", "=", order.id)])
+
+    def assertStage(self, order, stage):
+        visibility = self.visibility(order)
+        self.assertEqual(len(visibility), 1, "exactly one visibility record per order")
+        self.assertEqual(visibility.stage, stage)
+        self.assertEqual(order.visibility_stage, stage, "the sale.order mirror follows")
+        return visibility
+
+    def stage_path(self, order):
+        transitions = self.visibility(order).transition_ids.sorted("id")
+        return [(t.from_stage, t.to_stage) for t in transitions]

@@ -1,0 +1,138 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import OrderVisibilityCommon
+
+
+@tagged("post_install", "-at_install")
+class TestStageEngine(OrderVisibilityCommon):
+    def test_new_quotation_is_draft_without_transition(self):
+        order = self.create_order([(self.goods, 2)])
+        visibility = self.assertStage(order, "draft")
+        self.assertFalse(visibility.transition_ids)
+        self.assertEqual(visibility.partner_id, self.customer)
+        self.assertEqual(visibility.customer_priority, "1")
+
+    def test_shortage_then_receipt(self):
+        """10 ordered, 4 on hand: awaiting stock until goods are received."""
+        self.set_stock(self.goods, 4)
+        order = self.create_order([(self.goods, 10)])
+        with freeze_time(fields.Datetime.now() - timedelta(hours=5)):
+            order.action_confirm()
+            self.assertStage(order, "awaiting_stock")
+        self.receive(self.goods, 6)
+        order.picking_ids.action_assign()
+        visibility = self.assertStage(order, "ready_to_ship")
+        self.assertEqual(
+            self.stage_path(order),
+            [("draft", "awaiting_stock"), ("awaiting_stock", "ready_to_ship")],
+        )
+        last = visibility.last_transition_id
+        self.assertEqual(last.to_stage, "ready_to_ship")
+        self.assertAlmostEqual(last.duration_hours, 5.0, delta=0.1)
+
+    def test_partial_shipment_backorder_invoice_payment(self):
+        self.set_stock(self.goods, 10)
+        order = self.create_order([(self.goods, 10)])
+        order.action_confirm()
+        self.assertStage(order, "ready_to_ship")
+        self.deliver(order.picking_ids, {self.goods: 4})
+        self.assertStage(order, "partially_shipped")
+        backorder = order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        self.assertEqual(len(backorder), 1)
+        self.deliver(backorder)
+        self.assertStage(order, "shipped")
+        invoices = self.invoice(order)
+        self.assertStage(order, "invoiced")
+        self.pay(invoices)
+        self.assertStage(order, "paid")
+        self.assertEqual(
+            [to for _from, to in self.stage_path(order)],
+            ["ready_to_ship", "partially_shipped", "shipped", "invoiced", "paid"],
+        )
+
+    def test_partial_shipment_without_backorder_is_shipped(self):
+        self.set_stock(self.goods, 10)
+        order = self.create_order([(self.goods, 10)])
+        order.action_confirm()
+        self.deliver(order.picking_ids, {self.goods: 6}, backorder=False)
+        self.assertStage(order, "shipped")
+
+    def test_services_only_skip_shipping_stages(self):
+        order = self.create_order([(self.service, 1)])
+        order.action_confirm()
+        self.assertStage(order, "confirmed")
+        invoices = self.invoice(order)
+        self.assertStage(order, "invoiced")
+        self.pay(invoices)
+        self.assertStage(order, "paid")
+        self.assertEqual(
+            self.stage_path(order),
+            [("draft", "confirmed"), ("confirmed", "invoiced"), ("invoiced", "paid")],
+        )
+
+    def test_pick_pack_ship_counts_the_step_leaving_the_warehouse(self):
+        warehouse = self.env["stock.warehouse"].create(
+            {"name": "Three-Step DC", "code": "3DC", "delivery_steps": "pick_pack_ship"}
+        )
+        self.set_stock(self.goods, 5, warehouse.lot_stock_id)
+        order = self.create_order([(self.goods, 5)], warehouse=warehouse)
+        order.action_confirm()
+        self.assertStage(order, "ready_to_ship")
+        # Odoo 19 pushes each step when the previous one is done.
+        for step in (warehouse.pick_type_id, warehouse.pack_type_id):
+            picking = order.picking_ids.filtered(lambda p, t=step: p.picking_type_id == t and p.state != "done")
+            self.assertEqual(len(picking), 1)
+            picking.action_assign()
+            self.deliver(picking)
+            self.assertStage(order, "ready_to_ship")
+        ship = order.picking_ids.filtered(lambda p: p.picking_type_id == warehouse.out_type_id)
+        self.assertEqual(ship.location_dest_id.usage, "customer")
+        ship.action_assign()
+        self.deliver(ship, {self.goods: 2})
+        self.assertStage(order, "partially_shipped")
+        self.deliver(order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel")))
+        self.assertStage(order, "shipped")
+        self.assertEqual(
+            [to for _from, to in self.stage_path(order)],
+            ["ready_to_ship", "partially_shipped", "shipped"],
+        )
+
+    def test_cancel_from_any_stage(self):
+        self.set_stock(self.goods, 3)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        self.assertStage(order, "ready_to_ship")
+        order._action_cancel()
+        self.assertStage(order, "cancelled")
+        quotation = self.create_order([(self.goods, 1)])
+        quotation._action_cancel()
+        self.assertStage(quotation, "cancelled")
+
+    def test_write_that_changes_nothing_logs_nothing(self):
+        self.set_stock(self.goods, 3)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        self.assertStage(order, "ready_to_ship")
+        before = self.stage_path(order)
+        order.write({"note": "Call before delivery", "commitment_date": fields.Datetime.now() + timedelta(days=3)})
+        order.picking_ids.action_assign()
+        self.env["order.visibility"]._recompute_orders(order, cause="manual")
+        self.assertEqual(self.stage_path(order), before)
+        self.assertEqual(self.visibility(order).promised_date, order.commitment_date)
+
+    def test_one_pass_for_many_orders(self):
+        """Several orders changed in one transaction: one set-based pass."""
+        self.set_stock(self.goods, 30)
+        orders = self.env["sale.order"]
+        for _i in range(3):
+            orders |= self.create_order([(self.goods, 2), (self.goods_b, 0)])
+        orders.order_line.filtered(lambda line: not line.product_uom_qty).unlink()
+        orders.action_confirm()
+        for order in orders:
+            self.assertStage(order, "ready_to_ship")
