@@ -8,4 +8,10 @@
     "author": "Order Visibility contributors",
     "license": "LGPL-3",
     "depends": ["order_visibility"],
+    "data": [
+        "data/res_partner_data.xml",
+        "data/product_data.xml",
+        "data/stock_warehouse_data.xml",
+    ],
+    "post_init_hook": "_post_init_demo_scenario",
 }
