@@ -1,4 +1,4 @@
-from . import models
+from . import models, wizard
 
 
 def _post_init_backfill_visibility(env):

@@ -18,9 +18,12 @@
     "data": [
         "security/order_visibility_security.xml",
         "security/ir.model.access.csv",
+        "data/order_visibility_exception_type_data.xml",
+        "data/ir_cron_data.xml",
         "views/res_config_settings_views.xml",
         "views/order_visibility_views.xml",
         "views/order_visibility_transition_views.xml",
+        "views/order_visibility_exception_views.xml",
         "views/sale_order_views.xml",
         "views/order_visibility_menus.xml",
     ],

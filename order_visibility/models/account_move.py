@@ -23,5 +23,5 @@ class AccountMove(models.Model):
         res = super()._compute_payment_state()
         invoices = self.filtered(lambda m: m.id and m.state == "posted")
         if invoices:
-            self.env["order.visibility"]._schedule_recompute(invoices._visibility_orders(), "payment updated")
+            self.env["order.visibility"]._schedule_recompute(invoices._visibility_orders(), "payment registered")
         return res

@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
+
+from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +27,28 @@ PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Critical")]
 SHORT_MOVE_STATES = ("confirmed", "partially_available")
 PAID_STATES = ("paid", "in_payment")
 DIRTY_KEY = "order_visibility.dirty_orders"
+# Confirmed stages in which goods still have to leave the company.
+TO_SHIP_STAGES = ("credit_hold", "awaiting_stock", "ready_to_ship", "partially_shipped")
+OPEN_CONFIRMED_STAGES = ("confirmed", *TO_SHIP_STAGES)
+CLOSED_STAGES = ("cancelled", "paid")
+BATCH_SIZE = 1000
+# The events that best explain reaching a stage, when several happened.
+STAGE_CAUSES = {
+    "cancelled": ("order cancelled",),
+    "draft": ("order reset to quotation", "order created"),
+    "confirmed": ("order confirmed",),
+    "awaiting_stock": ("order confirmed", "waiting for stock"),
+    "ready_to_ship": ("stock reserved", "order confirmed"),
+    "partially_shipped": ("goods moved",),
+    "shipped": ("goods moved", "move cancelled"),
+    "invoiced": ("invoice posted",),
+    "paid": ("payment registered",),
+}
+
+
+def _best_cause(stage, causes):
+    preferred = STAGE_CAUSES.get(stage, ())
+    return next((c for c in preferred if c in causes), causes[-1])
 
 
 class OrderVisibility(models.Model):
@@ -50,15 +75,24 @@ class OrderVisibility(models.Model):
     warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True)
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     amount_total = fields.Monetary(related="sale_order_id.amount_total", currency_field="currency_id")
-    customer_priority = fields.Selection(
-        PRIORITIES, related="partner_id.ov_priority", string="Customer Priority", store=True
-    )
+    customer_priority = fields.Selection(related="partner_id.ov_priority", string="Customer Priority", store=True)
     stage = fields.Selection(STAGES, required=True, default="draft", readonly=True, index=True, tracking=True)
     stage_since = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     promised_date = fields.Datetime(
         readonly=True,
         help="The commitment date of the order, else the expected date computed by Odoo.",
     )
+    margin_percent = fields.Float(
+        string="Margin (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Untaxed amount minus product cost, in percent of the untaxed amount, at the last recompute.",
+    )
+    exception_ids = fields.One2many("order.visibility.exception", "visibility_id", string="Exceptions")
+    exception_count = fields.Integer(
+        string="Open Exceptions", compute="_compute_exception_summary", store=True, aggregator="sum"
+    )
+    worst_severity = fields.Selection(SEVERITIES, compute="_compute_exception_summary", store=True)
     transition_ids = fields.One2many("order.visibility.transition", "visibility_id", string="Timeline")
     last_transition_id = fields.Many2one("order.visibility.transition", readonly=True)
 
@@ -67,6 +101,14 @@ class OrderVisibility(models.Model):
         "An order has exactly one visibility record.",
     )
     _stage_company_idx = models.Index("(company_id, stage)")
+
+    @api.depends("exception_ids.state", "exception_ids.severity")
+    def _compute_exception_summary(self):
+        for visibility in self:
+            open_exceptions = visibility.exception_ids.filtered(lambda e: e.state != "resolved")
+            visibility.exception_count = len(open_exceptions)
+            worst = max(open_exceptions.mapped("severity"), key=SEVERITY_RANK.get, default=False)
+            visibility.worst_severity = worst
 
     # ------------------------------------------------------------------
     # Scheduling: changes mark orders dirty; one set-based pass at flush
@@ -88,27 +130,28 @@ class OrderVisibility(models.Model):
         if dirty is None:
             dirty = precommit.data[DIRTY_KEY] = {}
             env = self.env(su=True)
-            precommit.add(lambda: env["order.visibility"]._run_scheduled_recompute())
+            precommit.add(env["order.visibility"]._run_scheduled_recompute)
         for order_id in orders.ids:
-            dirty.setdefault(order_id, cause)
+            causes = dirty.setdefault(order_id, [])
+            if cause not in causes:
+                causes.append(cause)
 
     @api.model
     def _run_scheduled_recompute(self):
         dirty = self.env.cr.precommit.data.pop(DIRTY_KEY, {})
-        by_cause = defaultdict(list)
-        for order_id, cause in dirty.items():
-            by_cause[cause].append(order_id)
-        for cause, order_ids in by_cause.items():
-            self._recompute_orders(self.env["sale.order"].browse(order_ids).exists(), cause=cause)
+        orders = self.env["sale.order"].browse(list(dirty)).exists()
+        self._recompute_orders(orders, causes=dirty)
 
     # ------------------------------------------------------------------
     # The engine
     # ------------------------------------------------------------------
 
     @api.model
-    def _recompute_orders(self, orders, cause="recompute"):
+    def _recompute_orders(self, orders, cause="recompute", causes=None):
         """Bring the visibility records of ``orders`` up to date.
 
+        ``causes``: {order id: [events seen in this transaction]}; each
+        transition records the event that explains its new stage best.
         Returns the transitions created (real stage changes only).
         """
         if not orders:
@@ -120,7 +163,7 @@ class OrderVisibility(models.Model):
         visibilities = self._ensure_for_orders(orders)
         stages = visibilities._derive_stages()
         now = fields.Datetime.now()
-        changed = defaultdict(lambda: self.browse())
+        changed = defaultdict(self.browse)
         transition_vals = []
         for visibility in visibilities:
             new_stage = stages[visibility.id]
@@ -134,7 +177,7 @@ class OrderVisibility(models.Model):
                     "from_stage": visibility.stage,
                     "to_stage": new_stage,
                     "changed_at": now,
-                    "cause": cause,
+                    "cause": _best_cause(new_stage, (causes or {}).get(visibility.sale_order_id.id) or [cause]),
                     "duration_hours": round(elapsed, 4),
                 }
             )
@@ -146,6 +189,8 @@ class OrderVisibility(models.Model):
             visibility.last_transition_id = last_by_visibility[visibility.id]
         visibilities._sync_sale_order_stage()
         visibilities._update_promised_dates()
+        visibilities._update_margins()
+        visibilities._sync_event_exceptions()
         if transitions:
             self._on_transitions(transitions)
         return transitions
@@ -163,7 +208,7 @@ class OrderVisibility(models.Model):
 
     def _sync_sale_order_stage(self):
         """Mirror the stage on sale.order (for its lists' filters and groups)."""
-        stale = defaultdict(lambda: self.env["sale.order"])
+        stale = defaultdict(self.env["sale.order"].browse)
         for visibility in self:
             if visibility.sale_order_id.visibility_stage != visibility.stage:
                 stale[visibility.stage] |= visibility.sale_order_id
@@ -176,6 +221,42 @@ class OrderVisibility(models.Model):
             promised = order.commitment_date or order.expected_date or False
             if visibility.promised_date != promised:
                 visibility.promised_date = promised
+
+    def _update_margins(self):
+        for visibility in self:
+            order = visibility.sale_order_id
+            lines = order.order_line.filtered(lambda line: not line.display_type)
+            untaxed = order.amount_untaxed
+            if not untaxed:
+                margin = 0.0
+            else:
+                cost = sum(
+                    line.product_id.with_company(order.company_id).standard_price * line.product_uom_qty
+                    for line in lines
+                )
+                margin = round((untaxed - cost) / untaxed * 100.0, 2)
+            if visibility.margin_percent != margin:
+                visibility.margin_percent = margin
+
+    def _sync_event_exceptions(self):
+        """Exceptions whose condition is the state of the documents themselves.
+
+        They open and resolve in the same transaction as the change.
+        """
+        detected = {}
+        for visibility in self.filtered(lambda v: v.stage == "awaiting_stock"):
+            pickings = visibility.sale_order_id.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+            for picking in pickings:
+                short = self._short_moves(picking.move_ids)
+                if short:
+                    detail = ", ".join(
+                        f"{m.product_uom_qty - m.quantity:g} {m.product_uom.name} {m.product_id.display_name}"
+                        for m in short
+                    )
+                    detected[(visibility.id, "stock.picking", picking.id)] = {
+                        "detail": self.env._("%(picking)s is short of %(detail)s", picking=picking.name, detail=detail)
+                    }
+        self.env["order.visibility.exception"]._sync("stock_shortage", detected, self)
 
     def _on_transitions(self, transitions):
         """Hook called with the stage changes of one recompute pass.
@@ -216,7 +297,7 @@ class OrderVisibility(models.Model):
         if open_moves:
             if delivered:
                 return "partially_shipped"
-            if any(m.state in SHORT_MOVE_STATES for m in open_moves):
+            if self._short_moves(open_moves):
                 return "awaiting_stock"
             return "ready_to_ship"
         # Everything shipped, or nothing to ship (services): invoicing decides.
@@ -227,6 +308,29 @@ class OrderVisibility(models.Model):
             return "invoiced"
         return "shipped" if delivered else "confirmed"
 
+    @api.model
+    def _short_moves(self, moves):
+        """The open ``moves`` that wait for goods the company does not hold.
+
+        Either the move itself cannot be reserved, or it waits for an earlier
+        move that still has to bring goods in (a purchase receipt for
+        make-to-order, a manufacturing order) or that cannot be reserved.
+        Moves waiting only for an earlier internal step (pick before pack)
+        are not short.
+        """
+        short = moves.filtered(lambda m: m.state in SHORT_MOVE_STATES)
+        for move in moves.filtered(lambda m: m.state == "waiting"):
+            origins = self.env["stock.move"].browse(move._rollup_move_origs()) - move
+            if not origins and move.procure_method == "make_to_order":
+                short |= move  # its purchase or production is not even confirmed
+            elif any(
+                o.state not in ("done", "cancel")
+                and (o.location_id.usage != "internal" or o.state in SHORT_MOVE_STATES)
+                for o in origins
+            ):
+                short |= move
+        return short
+
     def _has_pending_approval(self):
         """Extended by approvals: an open approval request blocks the order."""
         return False
@@ -234,6 +338,183 @@ class OrderVisibility(models.Model):
     def _is_on_credit_hold(self):
         """Extended by the credit policy: a hold not yet released."""
         return False
+
+    # ------------------------------------------------------------------
+    # Scheduled sweeps
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _param(self, key):
+        return self.env["res.config.settings"]._get_visibility_param(key)
+
+    @api.model
+    def _cron_exception_sweep(self):
+        """Open and auto-resolve the time-based exceptions of all open orders.
+
+        Each condition is one indexed search over the stored visibility data;
+        running the sweep twice opens nothing the second time.
+        """
+        self = self.sudo()
+        now = fields.Datetime.now()
+        stats = {}
+        checks = [
+            ("late_shipment", self._detect_late_shipment),
+            ("stale_quotation", self._detect_stale_quotation),
+            ("stale_order", self._detect_stale_order),
+            ("invoice_blocked", self._detect_invoice_blocked),
+            ("payment_overdue", self._detect_payment_overdue),
+            ("margin_exception", self._detect_margin_exception),
+            ("supply_delay", self._detect_supply_delay),
+        ]
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=len(checks))
+        for code, detect in checks:
+            detected = detect(now)
+            opened, resolved = self.env["order.visibility.exception"]._sync(code, detected, None)
+            stats[code] = (len(opened), len(resolved))
+            cron._commit_progress(1)
+        _logger.info(
+            "order visibility sweep: %s",
+            ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items()),
+        )
+        return stats
+
+    @api.model
+    def _keys(self, visibilities, detail):
+        return {(v.id, "", 0): {"detail": detail} for v in visibilities}
+
+    @api.model
+    def _detect_late_shipment(self, now):
+        grace = self._param("order_visibility.late_grace_hours")
+        late = self.search([("stage", "in", TO_SHIP_STAGES), ("promised_date", "<", now - timedelta(hours=grace))])
+        return {
+            (v.id, "", 0): {
+                "detail": self.env._(
+                    "Promised for %(date)s, not shipped", date=fields.Datetime.to_string(v.promised_date)
+                )
+            }
+            for v in late
+        }
+
+    @api.model
+    def _detect_stale_quotation(self, now):
+        days = self._param("order_visibility.stale_quotation_days")
+        stale = self.search([("stage", "=", "draft"), ("stage_since", "<", now - timedelta(days=days))])
+        return self._keys(stale, self.env._("Quotation without progress for more than %(days)s days", days=days))
+
+    @api.model
+    def _detect_stale_order(self, now):
+        days = self._param("order_visibility.stale_order_days")
+        stale = self.search([("stage", "in", OPEN_CONFIRMED_STAGES), ("stage_since", "<", now - timedelta(days=days))])
+        return self._keys(stale, self.env._("No stage change for more than %(days)s days", days=days))
+
+    @api.model
+    def _detect_invoice_blocked(self, now):
+        days = self._param("order_visibility.invoice_lag_days")
+        blocked = self.search([("stage", "=", "shipped"), ("stage_since", "<", now - timedelta(days=days))])
+        return self._keys(blocked, self.env._("Delivered more than %(days)s days ago, not invoiced", days=days))
+
+    @api.model
+    def _detect_payment_overdue(self, now):
+        invoices = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", fields.Date.context_today(self)),
+                ("line_ids.sale_line_ids", "!=", False),
+            ]
+        )
+        orders = invoices.line_ids.sale_line_ids.order_id
+        visibility_by_order = {v.sale_order_id.id: v.id for v in self.search([("sale_order_id", "in", orders.ids)])}
+        detected = {}
+        for invoice in invoices:
+            for order in invoice.line_ids.sale_line_ids.order_id:
+                if order.id in visibility_by_order:
+                    detected[(visibility_by_order[order.id], "account.move", invoice.id)] = {
+                        "detail": self.env._(
+                            "%(invoice)s was due on %(date)s", invoice=invoice.name, date=invoice.invoice_date_due
+                        )
+                    }
+        return detected
+
+    @api.model
+    def _detect_margin_exception(self, now):
+        minimum = self._param("order_visibility.min_margin_percent")
+        low = self.search(
+            [
+                ("stage", "not in", ("draft", "pending_approval", "cancelled")),
+                ("margin_percent", "<", minimum),
+                ("sale_order_id.amount_untaxed", "!=", 0),
+            ]
+        )
+        return {
+            (v.id, "", 0): {
+                "detail": self.env._(
+                    "Margin %(margin).1f %% is below the %(minimum).1f %% minimum",
+                    margin=v.margin_percent,
+                    minimum=minimum,
+                )
+            }
+            for v in low
+        }
+
+    @api.model
+    def _detect_supply_delay(self, now):
+        """A purchase feeding an order waiting for stock is late.
+
+        Late means: its planned arrival has passed, or it arrives after the
+        date promised to the customer.
+        """
+        detected = {}
+        waiting = self.search([("stage", "in", ("awaiting_stock", "partially_shipped"))])
+        for start in range(0, len(waiting), BATCH_SIZE):
+            for visibility in waiting[start : start + BATCH_SIZE]:
+                moves = visibility.sale_order_id.picking_ids.move_ids.filtered(
+                    lambda m: m.state not in ("done", "cancel")
+                )
+                origins = self.env["stock.move"].browse(moves._rollup_move_origs())
+                purchase_lines = origins.purchase_line_id.filtered(
+                    lambda line: line.order_id.state == "purchase" and line.qty_received < line.product_qty
+                )
+                for line in purchase_lines:
+                    promised = visibility.promised_date
+                    if line.date_planned < now or (promised and line.date_planned > promised):
+                        po = line.order_id
+                        detected[(visibility.id, "purchase.order", po.id)] = {
+                            "detail": self.env._(
+                                "%(po)s from %(vendor)s planned for %(date)s",
+                                po=po.name,
+                                vendor=po.partner_id.display_name,
+                                date=fields.Datetime.to_string(line.date_planned),
+                            ),
+                            "owner_id": po.user_id.id,
+                        }
+        return detected
+
+    @api.model
+    def _cron_reconcile(self):
+        """Nightly: recompute every order in batches and report the drift.
+
+        Drift is the number of orders whose stored stage was wrong; it should
+        be zero. It is logged and kept in ``order_visibility.last_drift``.
+        """
+        self = self.sudo()
+        SaleOrder = self.env["sale.order"].sudo().with_context(active_test=False)
+        cron = self.env["ir.cron"]
+        cron._commit_progress(remaining=SaleOrder.search_count([]))
+        drift = checked = last_id = 0
+        while batch := SaleOrder.search([("id", ">", last_id)], order="id", limit=BATCH_SIZE):
+            drift += len(self._recompute_orders(batch, cause="reconciliation"))
+            checked += len(batch)
+            last_id = batch[-1].id
+            self.env.flush_all()
+            self.env.invalidate_all()
+            cron._commit_progress(len(batch))
+        self.env["ir.config_parameter"].set_param("order_visibility.last_drift", drift)
+        log = _logger.warning if drift else _logger.info
+        log("order visibility reconciliation: %s orders checked, drift %s", checked, drift)
+        return drift
 
     # ------------------------------------------------------------------
     # Actions

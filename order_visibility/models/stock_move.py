@@ -8,7 +8,9 @@ class StockMove(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "state" in vals:
-            orders = self.picking_id.sale_id | self.sale_line_id.order_id
+            # A receipt feeding a make-to-order delivery moves that order too.
+            moves = self | self.move_dest_ids
+            orders = moves.picking_id.sale_id | moves.sale_line_id.order_id
             if orders:
                 cause = {
                     "done": "goods moved",

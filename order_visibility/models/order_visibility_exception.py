@@ -1,0 +1,354 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
+
+_logger = logging.getLogger(__name__)
+
+EXCEPTION_STATES = [
+    ("open", "Open"),
+    ("acknowledged", "Acknowledged"),
+    ("snoozed", "Snoozed"),
+    ("resolved", "Resolved"),
+]
+
+
+class OrderVisibilityException(models.Model):
+    _name = "order.visibility.exception"
+    _description = "Order Exception"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "severity_rank desc, opened_at desc, id desc"
+    _check_company_auto = True
+    _mail_post_access = "read"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    visibility_id = fields.Many2one("order.visibility", required=True, readonly=True, ondelete="cascade", index=True)
+    sale_order_id = fields.Many2one(related="visibility_id.sale_order_id", string="Order", store=True, index=True)
+    partner_id = fields.Many2one(related="visibility_id.partner_id", string="Customer", store=True)
+    company_id = fields.Many2one(related="visibility_id.company_id", store=True, index=True)
+    type_id = fields.Many2one(
+        "order.visibility.exception.type", required=True, readonly=True, ondelete="restrict", index=True
+    )
+    code = fields.Char(related="type_id.code", store=True, index=True)
+    team_group_id = fields.Many2one(related="type_id.group_id", string="Team")
+    severity = fields.Selection(SEVERITIES, required=True, tracking=True)
+    severity_rank = fields.Integer(compute="_compute_severity_rank", store=True)
+    state = fields.Selection(EXCEPTION_STATES, required=True, default="open", readonly=True, index=True, tracking=True)
+    owner_id = fields.Many2one("res.users", tracking=True, domain=[("share", "=", False)], index=True)
+    opened_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    acknowledged_at = fields.Datetime(readonly=True)
+    acknowledged_by = fields.Many2one("res.users", readonly=True)
+    resolved_at = fields.Datetime(readonly=True)
+    resolved_by = fields.Many2one("res.users", readonly=True)
+    resolution = fields.Text(readonly=True)
+    snoozed_until = fields.Datetime(readonly=True)
+    escalated_at = fields.Datetime(readonly=True)
+    escalation_count = fields.Integer(readonly=True)
+    detail = fields.Char(readonly=True, help="What the engine saw when it opened the exception.")
+    res_model = fields.Char("Related Model", required=True, default="", readonly=True)
+    res_id = fields.Many2oneReference(
+        "Related Record ID", model_field="res_model", required=True, default=0, readonly=True
+    )
+    related_record = fields.Reference(
+        selection="_selection_related_record", string="Related To", compute="_compute_related_record"
+    )
+    is_overdue = fields.Boolean(
+        compute="_compute_is_overdue",
+        search="_search_is_overdue",
+        help="Unacknowledged past its type's escalation time.",
+    )
+    is_my_team = fields.Boolean(compute="_compute_is_my_team", search="_search_is_my_team")
+
+    _open_key_uniq = models.UniqueIndex(
+        "(visibility_id, type_id, res_model, res_id) WHERE state != 'resolved'",
+        "This exception is already open for this order.",
+    )
+    _state_type_idx = models.Index("(state, type_id)")
+
+    @api.depends("type_id.name", "sale_order_id.name")
+    def _compute_name(self):
+        for exception in self:
+            exception.name = f"{exception.sale_order_id.name or ''}: {exception.type_id.name or ''}"
+
+    @api.depends("severity")
+    def _compute_severity_rank(self):
+        for exception in self:
+            exception.severity_rank = SEVERITY_RANK.get(exception.severity, 0)
+
+    @api.model
+    def _selection_related_record(self):
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search([("model", "in", self._related_models())])
+        ]
+
+    @api.model
+    def _related_models(self):
+        return ["sale.order", "stock.picking", "purchase.order", "account.move"]
+
+    @api.depends("res_model", "res_id")
+    def _compute_related_record(self):
+        for exception in self:
+            if exception.res_model and exception.res_id and exception.res_model in self.env:
+                exception.related_record = f"{exception.res_model},{exception.res_id}"
+            else:
+                exception.related_record = False
+
+    def _compute_is_overdue(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            hours = exception.type_id.escalation_hours
+            exception.is_overdue = bool(
+                exception.state == "open" and hours and exception.opened_at + timedelta(hours=hours) < now
+            )
+
+    def _search_is_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Overdue."))
+        overdue_ids = self._overdue_domain_ids()
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", overdue_ids)]
+
+    def _overdue_domain_ids(self):
+        self.env["order.visibility.exception"].flush_model(["state", "opened_at", "type_id"])
+        self.env["order.visibility.exception.type"].flush_model(["escalation_hours"])
+        self.env.cr.execute(
+            """
+            SELECT e.id
+              FROM order_visibility_exception e
+              JOIN order_visibility_exception_type t ON t.id = e.type_id
+             WHERE e.state = 'open'
+               AND t.escalation_hours > 0
+               AND e.opened_at + t.escalation_hours * interval '1 hour' < %s
+            """,
+            [fields.Datetime.now()],
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _compute_is_my_team(self):
+        groups = self.env.user.all_group_ids
+        for exception in self:
+            exception.is_my_team = bool(exception.team_group_id and exception.team_group_id in groups)
+
+    def _search_is_my_team(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on My Team."))
+        positive = (operator == "=") == value
+        domain = [("type_id.group_id", "in", self.env.user.all_group_ids.ids)]
+        return domain if positive else ["!", *domain]
+
+    # ------------------------------------------------------------------
+    # Opening and auto-resolving (called by the engine and the sweeps)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _sync(self, code, detected, scope):
+        """Make the open exceptions of type ``code`` match ``detected``.
+
+        ``detected``: {(visibility_id, res_model, res_id): {"detail": text,
+        "owner_id": optional user id}} — the conditions true right now.
+        ``scope``: visibility records that were evaluated (None: all); open
+        exceptions of this type on them that are no longer
+        detected are resolved if the type auto-resolves. Returns (opened,
+        resolved) recordsets. Idempotent: running it again changes nothing.
+        """
+        self = self.sudo()
+        exception_type = self.env["order.visibility.exception.type"]._by_code([code]).get(code)
+        if not exception_type:
+            return self.browse(), self.browse()
+        domain = [("type_id", "=", exception_type.id), ("state", "!=", "resolved")]
+        if scope is not None:
+            domain.append(("visibility_id", "in", scope.ids))
+        current = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state"])
+        by_key = {(e.visibility_id.id, e.res_model, e.res_id): e for e in current}
+        to_open = [key for key in detected if key not in by_key]
+        opened = self._open(exception_type, to_open, detected)
+        resolved = self.browse()
+        if exception_type.auto_resolve:
+            resolved = current.filtered(lambda e: (e.visibility_id.id, e.res_model, e.res_id) not in detected)
+            resolved._close(self.env._("Condition cleared (resolved automatically)."))
+        return opened, resolved
+
+    @api.model
+    def _open(self, exception_type, keys, details):
+        if not keys:
+            return self.browse()
+        visibilities = self.env["order.visibility"].browse({key[0] for key in keys})
+        visibility_by_id = {v.id: v for v in visibilities}
+        now = fields.Datetime.now()
+        vals_list = []
+        for key in keys:
+            visibility_id, res_model, res_id = key
+            order = visibility_by_id[visibility_id].sale_order_id
+            info = details.get(key) or {}
+            owner_id = info.get("owner_id") or exception_type._pick_owner(order).id
+            vals_list.append(
+                {
+                    "visibility_id": visibility_id,
+                    "type_id": exception_type.id,
+                    "severity": exception_type.severity,
+                    "owner_id": owner_id,
+                    "opened_at": now,
+                    "res_model": res_model or "",
+                    "res_id": res_id or 0,
+                    "detail": info.get("detail") or False,
+                }
+            )
+        exceptions = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(vals_list)
+        for exception in exceptions:
+            exception.message_post(
+                body=self.env._("Opened: %(detail)s", detail=exception.detail or exception.type_id.name),
+                subtype_xmlid="mail.mt_note",
+            )
+            if exception.owner_id:
+                exception.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=exception.type_id.name,
+                    note=exception.detail or "",
+                    user_id=exception.owner_id.id,
+                )
+        exceptions._notify_change("opened")
+        return exceptions
+
+    def _close(self, reason):
+        if not self:
+            return
+        self.write(
+            {
+                "state": "resolved",
+                "resolved_at": fields.Datetime.now(),
+                "resolved_by": self.env.uid,
+                "resolution": reason,
+            }
+        )
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+        for exception in self:
+            exception.message_post(body=reason, subtype_xmlid="mail.mt_note")
+        self._notify_change("resolved")
+
+    def _notify_change(self, event):
+        """Hook for other addons (webhooks, dashboard) on exception lifecycle events.
+
+        ``event`` is one of opened, escalated, resolved; called in the same
+        transaction as the change.
+        """
+
+    # ------------------------------------------------------------------
+    # User actions
+    # ------------------------------------------------------------------
+
+    def _check_manager(self):
+        if not self.env.user.has_group("order_visibility.group_order_visibility_manager"):
+            raise AccessError(self.env._("Only Order Visibility managers can do this."))
+
+    def action_acknowledge(self):
+        """Owner or team takes the exception: stops its escalation clock."""
+        todo = self.filtered(lambda e: e.state in ("open", "snoozed"))
+        todo.sudo().write(
+            {
+                "state": "acknowledged",
+                "acknowledged_at": fields.Datetime.now(),
+                "acknowledged_by": self.env.uid,
+                "snoozed_until": False,
+            }
+        )
+        for exception in todo:
+            exception.sudo().message_post(
+                body=self.env._("Acknowledged by %(user)s.", user=self.env.user.name), subtype_xmlid="mail.mt_note"
+            )
+        return True
+
+    def action_resolve(self, reason=None):
+        """Close the exceptions by hand, with a reason (managers)."""
+        self._check_manager()
+        if not (reason or "").strip():
+            raise ValidationError(self.env._("Say why the exception is resolved."))
+        self.filtered(lambda e: e.state != "resolved").sudo()._close(
+            self.env._("Resolved by %(user)s: %(reason)s", user=self.env.user.name, reason=reason.strip())
+        )
+        return True
+
+    def action_snooze(self, until, reason=None):
+        """Hide the exceptions until ``until`` (escalation paused), with a reason."""
+        until = fields.Datetime.to_datetime(until)
+        if not until or until <= fields.Datetime.now():
+            raise ValidationError(self.env._("Snooze until a date in the future."))
+        if not (reason or "").strip():
+            raise ValidationError(self.env._("Say why the exception is snoozed."))
+        todo = self.filtered(lambda e: e.state != "resolved")
+        todo.sudo().write({"state": "snoozed", "snoozed_until": until})
+        for exception in todo:
+            exception.sudo().message_post(
+                body=self.env._(
+                    "Snoozed by %(user)s until %(until)s: %(reason)s",
+                    user=self.env.user.name,
+                    until=fields.Datetime.to_string(until),
+                    reason=reason.strip(),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        return True
+
+    def action_escalate(self):
+        """Raise severity one level and notify the Order Visibility managers."""
+        self._check_manager()
+        self.filtered(lambda e: e.state != "resolved").sudo()._escalate(
+            self.env._("Escalated by %(user)s.", user=self.env.user.name)
+        )
+        return True
+
+    def action_open_order(self):
+        self.ensure_one()
+        return self.visibility_id.action_open_sale_order()
+
+    # ------------------------------------------------------------------
+    # Escalation
+    # ------------------------------------------------------------------
+
+    def _escalate(self, reason):
+        by_severity = defaultdict(self.browse)
+        for exception in self:
+            rank = min(SEVERITY_RANK[exception.severity] + 1, len(SEVERITIES) - 1)
+            by_severity[SEVERITIES[rank][0]] |= exception
+        now = fields.Datetime.now()
+        for severity, exceptions in by_severity.items():
+            exceptions.write({"severity": severity, "escalated_at": now})
+        for exception in self:
+            exception.escalation_count += 1
+            managers = exception._escalation_recipients()
+            exception.message_post(
+                body=reason,
+                partner_ids=managers.partner_id.ids,
+                subtype_xmlid="mail.mt_comment",
+                message_type="comment",
+            )
+        self._notify_change("escalated")
+
+    def _escalation_recipients(self):
+        self.ensure_one()
+        group = self.env.ref("order_visibility.group_order_visibility_manager")
+        return group.all_user_ids.filtered(lambda u: not u.share and self.company_id in u.company_ids)
+
+    @api.model
+    def _cron_escalate(self):
+        """Escalate unacknowledged exceptions past their type's hours; wake snoozed ones."""
+        self = self.sudo()
+        now = fields.Datetime.now()
+        woken = self.search([("state", "=", "snoozed"), ("snoozed_until", "<=", now)])
+        woken.write({"state": "open", "snoozed_until": False, "opened_at": now})
+        due = self.browse(self._overdue_domain_ids())
+        # Escalate again only one full period after the previous escalation.
+        due = due.filtered(
+            lambda e: not e.escalated_at or e.escalated_at + timedelta(hours=e.type_id.escalation_hours) < now
+        )
+        for batch_start in range(0, len(due), 500):
+            batch = due[batch_start : batch_start + 500]
+            batch._escalate(self.env._("Not acknowledged in time: escalated automatically."))
+            self.env["ir.cron"]._commit_progress(len(batch))
+        _logger.info("order visibility escalation: %s escalated, %s woken from snooze", len(due), len(woken))
+        return len(due)

@@ -1,0 +1,84 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES)}
+
+
+class OrderVisibilityExceptionType(models.Model):
+    _name = "order.visibility.exception.type"
+    _description = "Order Exception Type"
+    _order = "sequence, id"
+
+    sequence = fields.Integer(default=10)
+    code = fields.Char(required=True, help="Stable technical code used by the engine, sweeps and webhooks.")
+    name = fields.Char(required=True, translate=True)
+    description = fields.Text(translate=True)
+    severity = fields.Selection(SEVERITIES, string="Default Severity", required=True, default="medium")
+    group_id = fields.Many2one(
+        "res.groups",
+        string="Owning Team",
+        help="Exceptions of this type are assigned to a member of this group (see Owners first).",
+    )
+    user_ids = fields.Many2many(
+        "res.users",
+        string="Owners",
+        domain=[("share", "=", False)],
+        help="Preferred owners, in order; when empty, a member of the owning team, else the salesperson.",
+    )
+    escalation_hours = fields.Float(
+        default=24.0,
+        help="An exception still unacknowledged this many hours after opening is escalated (0: never).",
+    )
+    auto_resolve = fields.Boolean(
+        default=True,
+        help="Resolve the exception automatically as soon as its condition clears.",
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", help="Leave empty to use the type in every company.")
+    open_count = fields.Integer(compute="_compute_open_count", string="Open")
+
+    _code_company_uniq = models.UniqueIndex("(code, COALESCE(company_id, 0))")
+
+    @api.constrains("escalation_hours")
+    def _check_escalation_hours(self):
+        for exception_type in self:
+            if exception_type.escalation_hours < 0:
+                raise ValidationError(self.env._("Escalation hours cannot be negative."))
+
+    def _compute_open_count(self):
+        counts = dict(
+            self.env["order.visibility.exception"]._read_group(
+                [("type_id", "in", self.ids), ("state", "!=", "resolved")], ["type_id"], ["__count"]
+            )
+        )
+        for exception_type in self:
+            exception_type.open_count = counts.get(exception_type._origin, 0)
+
+    @api.model
+    def _by_code(self, codes):
+        """{code: type} of the active types with these codes."""
+        types = self.search([("code", "in", list(codes))])
+        return {t.code: t for t in types}
+
+    def _pick_owner(self, order):
+        """The user who owns a new exception of this type on ``order``."""
+        self.ensure_one()
+        company = order.company_id
+        for user in self.user_ids:
+            if company in user.company_ids:
+                return user
+        if self.group_id:
+            members = self.group_id.all_user_ids.filtered(
+                lambda u: u.active and not u.share and company in u.company_ids
+            )
+            if members:
+                return members.sorted("id")[0]
+        return order.user_id or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+
+    def action_open_exceptions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("order_visibility.action_order_visibility_exception")
+        action["domain"] = [("type_id", "=", self.id)]
+        return action

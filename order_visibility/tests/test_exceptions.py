@@ -1,0 +1,295 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Command
+from odoo.tests import new_test_user, tagged
+
+from .common import OrderVisibilityCommon
+
+
+@tagged("post_install", "-at_install")
+class TestExceptions(OrderVisibilityCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Exception = cls.env["order.visibility.exception"]
+        cls.buyer = new_test_user(
+            cls.env,
+            "ov_buyer",
+            groups="purchase.group_purchase_user,order_visibility.group_order_visibility_user",
+            company_id=cls.company.id,
+        )
+        cls.ov_user = new_test_user(
+            cls.env, "ov_user", groups="order_visibility.group_order_visibility_user", company_id=cls.company.id
+        )
+        cls.ov_manager = new_test_user(
+            cls.env, "ov_manager", groups="order_visibility.group_order_visibility_manager", company_id=cls.company.id
+        )
+        shortage_type = cls.env.ref("order_visibility.exception_type_stock_shortage")
+        shortage_type.user_ids = cls.buyer
+
+    def exceptions(self, order, code, states=("open", "acknowledged", "snoozed")):
+        self.flush()
+        return self.Exception.search(
+            [("sale_order_id", "=", order.id), ("code", "=", code), ("state", "in", list(states))]
+        )
+
+    def run_cron(self, xmlid, at=None):
+        """Run a scheduled action as the scheduler does, at time ``at``."""
+        self.flush()
+        # The scheduler opens its own cursors: make them share the test's.
+        with self.enter_registry_test_mode(), freeze_time(at or fields.Datetime.now()):
+            self.env.ref(xmlid).method_direct_trigger()
+        self.env.invalidate_all()
+
+    def sweep(self, at=None):
+        self.run_cron("order_visibility.ir_cron_exception_sweep", at)
+
+    # -- scenario 1: shortage -------------------------------------------
+
+    def test_shortage_opens_one_exception_for_purchasing_and_resolves_on_receipt(self):
+        self.set_stock(self.goods, 4)
+        order = self.create_order([(self.goods, 10)])
+        order.action_confirm()
+        self.assertStage(order, "awaiting_stock")
+        shortage = self.exceptions(order, "stock_shortage")
+        self.assertEqual(len(shortage), 1)
+        self.assertEqual(shortage.owner_id, self.buyer)
+        self.assertEqual(shortage.severity, "high")
+        self.assertEqual(shortage.related_record, order.picking_ids)
+        self.assertIn("6", shortage.detail)
+        self.assertEqual(shortage.activity_ids.user_id, self.buyer)
+        visibility = self.visibility(order)
+        self.assertEqual((visibility.exception_count, visibility.worst_severity), (1, "high"))
+
+        # Recomputing again does not duplicate it.
+        self.env["order.visibility"]._recompute_orders(order)
+        self.assertEqual(len(self.exceptions(order, "stock_shortage")), 1)
+
+        self.receive(self.goods, 6)
+        order.picking_ids.action_assign()
+        self.assertStage(order, "ready_to_ship")
+        self.assertFalse(self.exceptions(order, "stock_shortage"))
+        self.assertEqual(shortage.state, "resolved")
+        self.assertFalse(shortage.activity_ids, "the owner's to-do goes with it")
+        self.assertEqual((visibility.exception_count, visibility.worst_severity), (0, False))
+
+    # -- scenario 5: late shipment --------------------------------------
+
+    def test_late_shipment_opened_once_and_resolved_by_shipping(self):
+        self.set_stock(self.goods, 5)
+        promised = fields.Datetime.now() + timedelta(days=1)
+        order = self.create_order([(self.goods, 5)], commitment_date=promised)
+        order.action_confirm()
+        self.assertStage(order, "ready_to_ship")
+        self.sweep()
+        self.assertFalse(self.exceptions(order, "late_shipment"), "not late yet")
+        after_grace = promised + timedelta(hours=25)
+        for _run in range(3):
+            self.sweep(after_grace)
+        late = self.exceptions(order, "late_shipment")
+        self.assertEqual(len(late), 1, "exactly once, however many sweeps")
+        self.deliver(order.picking_ids)
+        self.assertStage(order, "shipped")
+        self.sweep(after_grace)
+        self.assertEqual(late.state, "resolved")
+
+    def test_grace_hours_setting_is_honoured(self):
+        self.env["ir.config_parameter"].set_param("order_visibility.late_grace_hours", 72)
+        self.set_stock(self.goods, 5)
+        promised = fields.Datetime.now() + timedelta(days=1)
+        order = self.create_order([(self.goods, 5)], commitment_date=promised)
+        order.action_confirm()
+        self.sweep(promised + timedelta(hours=25))
+        self.assertFalse(self.exceptions(order, "late_shipment"))
+        self.sweep(promised + timedelta(hours=73))
+        self.assertTrue(self.exceptions(order, "late_shipment"))
+
+    # -- scenario 7: time-based exceptions --------------------------------
+
+    def test_stale_quotation_and_stale_order(self):
+        quotation = self.create_order([(self.goods, 1)])
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        order.action_confirm()
+        self.flush()
+        later = fields.Datetime.now() + timedelta(days=15)
+        self.sweep(later)
+        self.sweep(later)
+        self.assertEqual(len(self.exceptions(quotation, "stale_quotation")), 1)
+        self.assertEqual(len(self.exceptions(order, "stale_order")), 1)
+        self.assertFalse(self.exceptions(order, "stale_quotation"))
+        # Progress clears them.
+        with freeze_time(later):
+            quotation.action_confirm()
+            self.deliver(order.picking_ids)
+            self.flush()
+        self.sweep(later + timedelta(minutes=1))
+        self.assertFalse(self.exceptions(quotation, "stale_quotation"))
+        self.assertFalse(self.exceptions(order, "stale_order"))
+
+    def test_invoice_blocked_then_payment_overdue_then_paid(self):
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        order.action_confirm()
+        self.deliver(order.picking_ids)
+        self.assertStage(order, "shipped")
+        self.sweep(fields.Datetime.now() + timedelta(days=1))
+        self.assertFalse(self.exceptions(order, "invoice_blocked"))
+        self.sweep(fields.Datetime.now() + timedelta(days=4))
+        self.assertEqual(len(self.exceptions(order, "invoice_blocked")), 1)
+        invoice = self.invoice(order)
+        self.assertStage(order, "invoiced")
+        due = invoice.invoice_date_due
+        self.sweep(fields.Datetime.now() + timedelta(days=4))
+        self.assertFalse(self.exceptions(order, "invoice_blocked"))
+        overdue_at = fields.Datetime.to_datetime(due) + timedelta(days=2)
+        self.sweep(overdue_at)
+        overdue = self.exceptions(order, "payment_overdue")
+        self.assertEqual(len(overdue), 1)
+        self.assertEqual(overdue.related_record, invoice)
+        self.pay(invoice)
+        self.assertStage(order, "paid")
+        self.sweep(overdue_at)
+        self.assertEqual(overdue.state, "resolved")
+
+    def test_margin_exception(self):
+        self.set_stock(self.goods, 5)
+        order = self.create_order([(self.goods, 5)])
+        order.order_line.price_unit = 26.0  # cost 25: margin 3.8 %
+        order.action_confirm()
+        self.assertAlmostEqual(self.visibility(order).margin_percent, 3.85, places=2)
+        self.sweep()
+        self.sweep()
+        self.assertEqual(len(self.exceptions(order, "margin_exception")), 1)
+        self.env["ir.config_parameter"].set_param("order_visibility.min_margin_percent", 2.0)
+        self.sweep()
+        self.assertFalse(self.exceptions(order, "margin_exception"))
+
+    # -- scenario 6: supply delay -----------------------------------------
+
+    def test_supply_delay_links_the_late_purchase_and_its_buyer(self):
+        vendor = self.env["res.partner"].create({"name": "Iberian Olive Mills"})
+        mto = self.env.ref("stock.route_warehouse0_mto")
+        mto.active = True
+        buy = self.env.ref("purchase_stock.route_warehouse0_buy")
+        self.goods.write(
+            {
+                "route_ids": [Command.set((mto | buy).ids)],
+                "seller_ids": [Command.create({"partner_id": vendor.id, "delay": 5, "price": 20.0})],
+            }
+        )
+        promised = fields.Datetime.now() + timedelta(days=10)
+        order = self.create_order([(self.goods, 8)], commitment_date=promised)
+        order.action_confirm()
+        self.flush()
+        purchase = self.env["purchase.order"].search([("partner_id", "=", vendor.id)])
+        self.assertEqual(len(purchase), 1, "MTO + buy creates the purchase feeding the order")
+        purchase.user_id = self.buyer
+        purchase.button_confirm()
+        self.assertStage(order, "awaiting_stock")
+        self.sweep()
+        self.assertFalse(self.exceptions(order, "supply_delay"), "on time")
+        purchase.order_line.date_planned = promised + timedelta(days=3)
+        self.sweep()
+        delay = self.exceptions(order, "supply_delay")
+        self.assertEqual(len(delay), 1)
+        self.assertEqual(delay.related_record, purchase)
+        self.assertEqual(delay.owner_id, self.buyer)
+        purchase.order_line.date_planned = promised - timedelta(days=2)
+        self.sweep()
+        self.assertEqual(delay.state, "resolved")
+
+    # -- scenario 8: escalation -------------------------------------------
+
+    def test_escalation_raises_severity_notifies_managers_once_per_period(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.exceptions(order, "stock_shortage")
+        self.assertEqual(shortage.severity, "high")
+        escalation = "order_visibility.ir_cron_escalation"
+        self.run_cron(escalation, fields.Datetime.now() + timedelta(hours=2))
+        self.assertEqual(shortage.severity, "high", "within the type's 24 hours")
+        later = fields.Datetime.now() + timedelta(hours=25)
+        self.run_cron(escalation, later)
+        self.run_cron(escalation, later + timedelta(minutes=5))
+        self.assertEqual(shortage.severity, "critical")
+        self.assertEqual(shortage.escalation_count, 1, "once per period")
+        notified = shortage.message_ids.filtered(lambda m: "escalated" in (m.body or "")).partner_ids
+        self.assertIn(self.ov_manager.partner_id, notified)
+        with freeze_time(later):
+            self.assertTrue(shortage.is_overdue)
+
+    def test_acknowledged_exceptions_do_not_escalate(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.exceptions(order, "stock_shortage")
+        shortage.with_user(self.ov_user).action_acknowledge()
+        self.assertEqual(shortage.state, "acknowledged")
+        self.assertEqual(shortage.acknowledged_by, self.ov_user)
+        self.run_cron("order_visibility.ir_cron_escalation", fields.Datetime.now() + timedelta(hours=30))
+        self.assertEqual(shortage.severity, "high")
+
+    # -- user actions -----------------------------------------------------
+
+    def test_resolve_and_snooze_rules(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.exceptions(order, "stock_shortage")
+        with self.assertRaises(AccessError):
+            shortage.with_user(self.ov_user).action_resolve("done")
+        with self.assertRaisesRegex(ValidationError, "Say why"):
+            shortage.with_user(self.ov_manager).action_resolve("  ")
+        with self.assertRaisesRegex(ValidationError, "future"):
+            shortage.with_user(self.ov_user).action_snooze(fields.Datetime.now() - timedelta(hours=1), "later")
+        self.assertEqual(shortage.state, "open", "refused actions change nothing")
+        until = fields.Datetime.now() + timedelta(hours=4)
+        shortage.with_user(self.ov_user).action_snooze(until, "Vendor confirmed a truck at noon")
+        self.assertEqual((shortage.state, shortage.snoozed_until), ("snoozed", until))
+        self.run_cron("order_visibility.ir_cron_escalation", until + timedelta(minutes=1))
+        self.assertEqual(shortage.state, "open", "woken up when the snooze ends")
+        wizard = (
+            self.env["order.visibility.exception.wizard"]
+            .with_user(self.ov_manager)
+            .create({"exception_ids": [Command.set(shortage.ids)], "mode": "resolve", "reason": "Substituted"})
+        )
+        wizard.action_confirm()
+        self.assertEqual(shortage.state, "resolved")
+        self.assertEqual(shortage.resolved_by, self.ov_manager)
+        self.assertIn("Substituted", shortage.resolution)
+
+    def test_user_filters(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.exceptions(order, "stock_shortage")
+        as_buyer = self.Exception.with_user(self.buyer)
+        self.assertIn(shortage, as_buyer.search([("owner_id", "=", self.buyer.id)]))
+        self.assertIn(shortage, as_buyer.search([("is_my_team", "=", True)]))
+        self.assertNotIn(shortage, self.Exception.with_user(self.ov_user).search([("is_my_team", "=", True)]))
+        with freeze_time(fields.Datetime.now() + timedelta(hours=30)):
+            self.assertIn(shortage, self.Exception.search([("is_overdue", "=", True)]))
+
+    # -- scenario 9: reconciliation ---------------------------------------
+
+    def test_reconciliation_repairs_and_reports_drift(self):
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        order.action_confirm()
+        visibility = self.assertStage(order, "ready_to_ship")
+        # Drift: a stage changed behind the ORM's back.
+        self.env.cr.execute("UPDATE order_visibility SET stage = 'paid' WHERE id = %s", [visibility.id])
+        visibility.invalidate_recordset()
+        self.run_cron("order_visibility.ir_cron_reconcile")
+        self.assertEqual(visibility.stage, "ready_to_ship")
+        self.assertEqual(self.env["ir.config_parameter"].get_param("order_visibility.last_drift"), "1")
+        self.assertEqual(visibility.last_transition_id.cause, "reconciliation")
+        self.run_cron("order_visibility.ir_cron_reconcile")
+        self.assertEqual(self.env["ir.config_parameter"].get_param("order_visibility.last_drift"), "0")
