@@ -24,6 +24,7 @@
         "views/order_visibility_views.xml",
         "views/order_visibility_transition_views.xml",
         "views/order_visibility_exception_views.xml",
+        "views/order_visibility_approval_views.xml",
         "views/sale_order_views.xml",
         "views/order_visibility_menus.xml",
     ],

@@ -1,11 +1,11 @@
-from . import (
-    account_move,
-    order_visibility,
-    order_visibility_exception,
-    order_visibility_exception_type,
-    order_visibility_transition,
-    res_config_settings,
-    res_partner,
-    sale_order,
-    stock_move,
-)
+from . import res_config_settings
+from . import order_visibility_exception_type
+from . import order_visibility
+from . import order_visibility_transition
+from . import order_visibility_exception
+from . import order_visibility_approval
+from . import res_partner
+from . import sale_order
+from . import stock_move
+from . import stock_picking
+from . import account_move

@@ -84,6 +84,7 @@ class OrderVisibility(models.Model):
     )
     margin_percent = fields.Float(
         string="Margin (%)",
+        digits=(16, 2),
         readonly=True,
         aggregator="avg",
         help="Untaxed amount minus product cost, in percent of the untaxed amount, at the last recompute.",
@@ -93,6 +94,9 @@ class OrderVisibility(models.Model):
         string="Open Exceptions", compute="_compute_exception_summary", store=True, aggregator="sum"
     )
     worst_severity = fields.Selection(SEVERITIES, compute="_compute_exception_summary", store=True)
+    approval_ids = fields.One2many("order.visibility.approval", "visibility_id", string="Approvals")
+    credit_hold = fields.Boolean(readonly=True, tracking=True, help="Held by the credit policy until released.")
+    credit_hold_reason = fields.Char(readonly=True)
     transition_ids = fields.One2many("order.visibility.transition", "visibility_id", string="Timeline")
     last_transition_id = fields.Many2one("order.visibility.transition", readonly=True)
 
@@ -224,17 +228,7 @@ class OrderVisibility(models.Model):
 
     def _update_margins(self):
         for visibility in self:
-            order = visibility.sale_order_id
-            lines = order.order_line.filtered(lambda line: not line.display_type)
-            untaxed = order.amount_untaxed
-            if not untaxed:
-                margin = 0.0
-            else:
-                cost = sum(
-                    line.product_id.with_company(order.company_id).standard_price * line.product_uom_qty
-                    for line in lines
-                )
-                margin = round((untaxed - cost) / untaxed * 100.0, 2)
+            margin = round(self._margin_of(visibility.sale_order_id), 2)
             if visibility.margin_percent != margin:
                 visibility.margin_percent = margin
 
@@ -256,7 +250,16 @@ class OrderVisibility(models.Model):
                     detected[(visibility.id, "stock.picking", picking.id)] = {
                         "detail": self.env._("%(picking)s is short of %(detail)s", picking=picking.name, detail=detail)
                     }
-        self.env["order.visibility.exception"]._sync("stock_shortage", detected, self)
+        exceptions = self.env["order.visibility.exception"]
+        exceptions._sync("stock_shortage", detected, self)
+        held = self.filtered(lambda v: v.credit_hold and v.stage not in CLOSED_STAGES)
+        exceptions._sync("credit_hold", {(v.id, "", 0): {"detail": v.credit_hold_reason} for v in held}, self)
+        pending = self.approval_ids.filtered(lambda a: a.state == "pending")
+        exceptions._sync(
+            "approval_pending",
+            {(a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a.name} for a in pending},
+            self,
+        )
 
     def _on_transitions(self, transitions):
         """Hook called with the stage changes of one recompute pass.
@@ -332,12 +335,125 @@ class OrderVisibility(models.Model):
         return short
 
     def _has_pending_approval(self):
-        """Extended by approvals: an open approval request blocks the order."""
-        return False
+        return any(approval.state == "pending" for approval in self.approval_ids)
 
     def _is_on_credit_hold(self):
-        """Extended by the credit policy: a hold not yet released."""
-        return False
+        return self.credit_hold
+
+    # ------------------------------------------------------------------
+    # Governance: thresholds checked at confirmation
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _margin_of(self, order):
+        """Margin of ``order`` in percent of its untaxed amount (cost: product cost)."""
+        order = order.sudo()
+        untaxed = order.amount_untaxed
+        if not untaxed:
+            return 0.0
+        cost = sum(
+            line.product_id.with_company(order.company_id).standard_price
+            * line.product_uom_id._compute_quantity(line.product_uom_qty, line.product_id.uom_id)
+            for line in order.order_line
+            if not line.display_type and line.product_id
+        )
+        cost = order.company_id.currency_id._convert(
+            cost, order.currency_id, order.company_id, order.date_order or fields.Date.today()
+        )
+        return (untaxed - cost) / untaxed * 100.0
+
+    @api.model
+    def _approvals_needed(self, order):
+        """[(reason, detail)] the thresholds require before ``order`` is confirmed."""
+        order = order.sudo()
+        needed = []
+        high_value = self._param("order_visibility.high_value_amount")
+        amount = order.currency_id._convert(
+            order.amount_untaxed,
+            order.company_id.currency_id,
+            order.company_id,
+            order.date_order or fields.Date.today(),
+        )
+        if high_value and amount >= high_value:
+            needed.append(
+                (
+                    "high_value",
+                    self.env._(
+                        "Untaxed amount %(amount)s %(currency)s reaches the %(threshold)s approval threshold",
+                        amount=f"{amount:,.2f}",
+                        currency=order.company_id.currency_id.name,
+                        threshold=f"{high_value:,.2f}",
+                    ),
+                )
+            )
+        minimum = self._param("order_visibility.min_margin_percent")
+        margin = self._margin_of(order)
+        if order.amount_untaxed and margin < minimum:
+            needed.append(
+                (
+                    "low_margin",
+                    self.env._(
+                        "Margin %(margin).1f %% is below the %(minimum).1f %% minimum", margin=margin, minimum=minimum
+                    ),
+                )
+            )
+        return needed
+
+    @api.model
+    def _credit_hold_reasons(self, orders):
+        """{order id: reason} for confirmed ``orders`` the credit policy holds."""
+        orders = orders.sudo()
+        reasons = {}
+        partners = orders.partner_id.commercial_partner_id
+        if self._param("order_visibility.use_credit_limit"):
+            for order in orders:
+                partner = order.partner_id.commercial_partner_id
+                limit = partner.credit_limit
+                if limit > 0:
+                    exposure = partner.credit + order.currency_id._convert(
+                        order.amount_total, order.company_id.currency_id, order.company_id, fields.Date.today()
+                    )
+                    if exposure > limit:
+                        reasons[order.id] = self.env._(
+                            "Exposure %(exposure)s over the credit limit %(limit)s",
+                            exposure=f"{exposure:,.2f}",
+                            limit=f"{limit:,.2f}",
+                        )
+        days = self._param("order_visibility.overdue_days")
+        overdue = (
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", ">", 0),
+                    ("date_maturity", "<", fields.Date.today() - timedelta(days=days)),
+                ],
+                ["partner_id"],
+                ["amount_residual:sum"],
+            )
+        )
+        overdue_by_partner = dict(overdue)
+        for order in orders:
+            amount = overdue_by_partner.get(order.partner_id.commercial_partner_id)
+            if amount and order.id not in reasons:
+                reasons[order.id] = self.env._(
+                    "%(amount)s of receivables overdue by more than %(days)s days",
+                    amount=f"{amount:,.2f}",
+                    days=days,
+                )
+        return reasons
+
+    def action_request_credit_release(self):
+        """Ask an approver (not the requester, not the salesperson) to release the hold."""
+        for visibility in self.filtered("credit_hold"):
+            self.env["order.visibility.approval"]._request(
+                visibility, "credit_release", visibility.credit_hold_reason or self.env._("Credit hold")
+            )
+        return True
 
     # ------------------------------------------------------------------
     # Scheduled sweeps

@@ -89,7 +89,7 @@ class OrderVisibilityException(models.Model):
 
     @api.model
     def _related_models(self):
-        return ["sale.order", "stock.picking", "purchase.order", "account.move"]
+        return ["sale.order", "stock.picking", "purchase.order", "account.move", "order.visibility.approval"]
 
     @api.depends("res_model", "res_id")
     def _compute_related_record(self):

@@ -49,6 +49,56 @@ class SaleOrder(models.Model):
             self.env["order.visibility"]._schedule_recompute(self, cause)
         return res
 
+    def action_confirm(self):
+        """Confirm, unless a threshold requires an approval first.
+
+        Orders that need an approval get a pending request (once) and stay
+        quotations; the others are confirmed, then the credit policy may
+        put them on hold. Either way nothing is half-done: the request and
+        the confirmation of the other orders commit together.
+        """
+        Visibility = self.env["order.visibility"].sudo()
+        blocked = self.browse()
+        for order in self.filtered(lambda o: o.state in ("draft", "sent")):
+            approved = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved").mapped("reason")
+            needed = [(r, d) for r, d in Visibility._approvals_needed(order) if r not in approved]
+            if needed:
+                visibility = Visibility._ensure_for_orders(order)
+                for reason, detail in needed:
+                    self.env["order.visibility.approval"]._request(visibility, reason, detail)
+                blocked |= order
+        to_confirm = self - blocked
+        result = super(SaleOrder, to_confirm).action_confirm() if to_confirm else True
+        if to_confirm:
+            to_confirm._apply_credit_policy()
+        if blocked:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "sticky": False,
+                    "title": self.env._("Approval required"),
+                    "message": self.env._(
+                        "%(orders)s must be approved before confirmation; the approvers have been notified.",
+                        orders=", ".join(blocked.mapped("name")),
+                    ),
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
+        return result
+
+    def _apply_credit_policy(self):
+        Visibility = self.env["order.visibility"].sudo()
+        reasons = Visibility._credit_hold_reasons(self.filtered(lambda o: o.state == "sale"))
+        if not reasons:
+            return
+        held = self.browse(list(reasons))
+        visibilities = Visibility._ensure_for_orders(held)
+        for visibility in visibilities:
+            visibility.write({"credit_hold": True, "credit_hold_reason": reasons[visibility.sale_order_id.id]})
+        Visibility._schedule_recompute(held, "credit hold")
+
     def action_view_visibility_timeline(self):
         self.ensure_one()
         return {

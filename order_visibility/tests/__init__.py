@@ -1,1 +1,6 @@
-from . import test_exceptions, test_security, test_settings, test_stage_engine, test_ui
+from . import test_security
+from . import test_settings
+from . import test_stage_engine
+from . import test_exceptions
+from . import test_approvals
+from . import test_ui

@@ -158,11 +158,16 @@ class TestExceptions(OrderVisibilityCommon):
         self.assertEqual(overdue.state, "resolved")
 
     def test_margin_exception(self):
+        """A confirmed order whose margin falls below the minimum (cost rise)."""
         self.set_stock(self.goods, 5)
-        order = self.create_order([(self.goods, 5)])
-        order.order_line.price_unit = 26.0  # cost 25: margin 3.8 %
+        order = self.create_order([(self.goods, 5)])  # 40 vs cost 25: 37.5 %
         order.action_confirm()
-        self.assertAlmostEqual(self.visibility(order).margin_percent, 3.85, places=2)
+        self.assertEqual(order.state, "sale")
+        self.sweep()
+        self.assertFalse(self.exceptions(order, "margin_exception"))
+        self.goods.standard_price = 38.5  # margin 3.75 %
+        self.visibility(order).action_recompute()
+        self.assertAlmostEqual(self.visibility(order).margin_percent, 3.75, places=2)
         self.sweep()
         self.sweep()
         self.assertEqual(len(self.exceptions(order, "margin_exception")), 1)

@@ -8,7 +8,8 @@ class TestOrderVisibilityUi(HttpCase):
         """In a real browser: the app is in the menu, its Settings section
         opens, and an out-of-range margin is refused with a clear message."""
         self.start_tour("/odoo", "order_visibility_settings_tour", login="admin")
-        self.assertEqual(
-            self.env["ir.config_parameter"].get_param("order_visibility.min_margin_percent", "unset"),
-            "unset",
+        self.assertNotEqual(
+            self.env["ir.config_parameter"].get_param("order_visibility.min_margin_percent"),
+            "150.0",
+            "the refused value was not saved",
         )

@@ -1,0 +1,160 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+APPROVAL_REASONS = [
+    ("high_value", "High value"),
+    ("low_margin", "Low margin"),
+    ("credit_release", "Credit hold release"),
+]
+APPROVAL_STATES = [
+    ("pending", "Pending"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+]
+
+
+class OrderVisibilityApproval(models.Model):
+    _name = "order.visibility.approval"
+    _description = "Order Approval Request"
+    _inherit = ["mail.thread"]
+    _order = "requested_at desc, id desc"
+    _check_company_auto = True
+    _mail_post_access = "read"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    visibility_id = fields.Many2one("order.visibility", required=True, readonly=True, ondelete="cascade", index=True)
+    sale_order_id = fields.Many2one(related="visibility_id.sale_order_id", string="Order", store=True, index=True)
+    company_id = fields.Many2one(related="visibility_id.company_id", store=True, index=True)
+    salesperson_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson")
+    reason = fields.Selection(APPROVAL_REASONS, required=True, readonly=True)
+    detail = fields.Char(readonly=True, help="The figures that triggered the request.")
+    requested_by = fields.Many2one("res.users", required=True, readonly=True, default=lambda self: self.env.user)
+    requested_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
+    state = fields.Selection(
+        APPROVAL_STATES, required=True, default="pending", readonly=True, tracking=True, index=True
+    )
+    decided_by = fields.Many2one("res.users", readonly=True)
+    decided_at = fields.Datetime(readonly=True)
+    note = fields.Text(readonly=True, help="Why it was approved or rejected.")
+    can_decide = fields.Boolean(compute="_compute_can_decide")
+
+    _one_pending_uniq = models.UniqueIndex(
+        "(visibility_id, reason) WHERE state = 'pending'",
+        "This approval is already requested for this order.",
+    )
+
+    @api.depends("sale_order_id.name", "reason")
+    def _compute_name(self):
+        labels = dict(self._fields["reason"]._description_selection(self.env))
+        for approval in self:
+            approval.name = f"{approval.sale_order_id.name or ''}: {labels.get(approval.reason, '')}"
+
+    @api.depends_context("uid")
+    def _compute_can_decide(self):
+        for approval in self:
+            approval.can_decide = approval.state == "pending" and not approval._decision_refusal()
+
+    def _decision_refusal(self):
+        """Why the current user may not decide this request, or None."""
+        self.ensure_one()
+        user = self.env.user
+        if not user.has_group("order_visibility.group_order_visibility_manager"):
+            return self.env._("Only Order Visibility managers can decide approvals.")
+        if user == self.requested_by:
+            return self.env._("You requested this approval: another approver must decide it.")
+        if user == self.sale_order_id.user_id:
+            return self.env._(
+                "You are the salesperson of %(order)s: another approver must decide it.", order=self.sale_order_id.name
+            )
+        return None
+
+    def _check_can_decide(self):
+        for approval in self:
+            if approval.state != "pending":
+                raise UserError(self.env._("%(name)s is already decided.", name=approval.name))
+            if refusal := approval._decision_refusal():
+                raise AccessError(refusal)
+
+    @api.model
+    def _request(self, visibility, reason, detail):
+        """Open a pending request (once) and tell the approvers."""
+        self = self.sudo()
+        existing = self.search(
+            [("visibility_id", "=", visibility.id), ("reason", "=", reason), ("state", "=", "pending")]
+        )
+        if existing:
+            return existing
+        approval = self.with_context(mail_create_nolog=True).create(
+            {"visibility_id": visibility.id, "reason": reason, "detail": detail, "requested_by": self.env.uid}
+        )
+        approvers = self.env.ref("order_visibility.group_order_visibility_manager").all_user_ids.filtered(
+            lambda u: u.active and not u.share and visibility.company_id in u.company_ids
+        )
+        approval.message_post(
+            body=self.env._("Approval requested: %(detail)s", detail=detail),
+            partner_ids=approvers.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        approval._notify_decision("requested")
+        self.env["order.visibility"]._schedule_recompute(visibility.sale_order_id, "approval requested")
+        return approval
+
+    def action_approve(self, note=None):
+        """Approve (segregation of duties enforced): the order proceeds."""
+        self._check_can_decide()
+        self.sudo().write(
+            {"state": "approved", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
+        )
+        for approval in self.sudo():
+            approval.message_post(
+                body=self.env._("Approved by %(user)s. %(note)s", user=self.env.user.name, note=note or ""),
+                subtype_xmlid="mail.mt_note",
+            )
+            approval._apply_approval()
+        self._notify_decision("approved")
+        return True
+
+    def action_reject(self, note=None):
+        """Reject with a reason: the order stays blocked."""
+        if not (note or "").strip():
+            raise ValidationError(self.env._("Give the reason of the rejection."))
+        self._check_can_decide()
+        self.sudo().write(
+            {"state": "rejected", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
+        )
+        for approval in self.sudo():
+            body = self.env._(
+                "%(name)s rejected by %(user)s: %(note)s", name=approval.name, user=self.env.user.name, note=note
+            )
+            approval.message_post(body=body, subtype_xmlid="mail.mt_note")
+            approval.sale_order_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+            self.env["order.visibility"]._schedule_recompute(approval.sale_order_id, "approval rejected")
+        self._notify_decision("rejected")
+        return True
+
+    def _apply_approval(self):
+        self.ensure_one()
+        order = self.sale_order_id
+        if self.reason == "credit_release":
+            self.visibility_id.write({"credit_hold": False, "credit_hold_reason": False})
+            order.message_post(
+                body=self.env._("Credit hold released by %(user)s.", user=self.env.user.name),
+                subtype_xmlid="mail.mt_note",
+            )
+            self.env["order.visibility"]._schedule_recompute(order, "credit hold released")
+            return
+        pending = self.visibility_id.approval_ids.filtered(lambda a: a.state == "pending" and a != self)
+        if not pending and order.state in ("draft", "sent"):
+            # Confirm as the requester would have: the approval unblocks them.
+            order.with_user(self.requested_by).with_company(order.company_id).sudo().action_confirm()
+        else:
+            self.env["order.visibility"]._schedule_recompute(order, "approval granted")
+
+    def _notify_decision(self, event):
+        """Hook for webhooks: ``event`` is requested, approved or rejected."""
+
+    def action_open_order(self):
+        self.ensure_one()
+        return self.visibility_id.action_open_sale_order()
