@@ -27,6 +27,7 @@
         "views/order_visibility_approval_views.xml",
         "views/sale_order_views.xml",
         "views/order_visibility_menus.xml",
+        "data/base_automation_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

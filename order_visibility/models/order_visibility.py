@@ -54,7 +54,7 @@ def _best_cause(stage, causes):
 class OrderVisibility(models.Model):
     _name = "order.visibility"
     _description = "Order Visibility"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "stage_since desc, id desc"
     _rec_name = "sale_order_id"
     _check_company_auto = True
@@ -89,6 +89,13 @@ class OrderVisibility(models.Model):
         aggregator="avg",
         help="Untaxed amount minus product cost, in percent of the untaxed amount, at the last recompute.",
     )
+    risk_score = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="0-100: how likely the order misses its promised date (advisory).",
+    )
+    risk_explanation = fields.Text(readonly=True)
+    is_at_risk = fields.Boolean(compute="_compute_is_at_risk", search="_search_is_at_risk", string="At Risk")
     exception_ids = fields.One2many("order.visibility.exception", "visibility_id", string="Exceptions")
     exception_count = fields.Integer(
         string="Open Exceptions", compute="_compute_exception_summary", store=True, aggregator="sum"
@@ -113,6 +120,18 @@ class OrderVisibility(models.Model):
             visibility.exception_count = len(open_exceptions)
             worst = max(open_exceptions.mapped("severity"), key=SEVERITY_RANK.get, default=False)
             visibility.worst_severity = worst
+
+    def _compute_is_at_risk(self):
+        threshold = self._param("order_visibility.at_risk_threshold")
+        for visibility in self:
+            visibility.is_at_risk = visibility.risk_score >= threshold
+
+    def _search_is_at_risk(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(operator)
+        threshold = self._param("order_visibility.at_risk_threshold")
+        positive = (operator == "=") == value
+        return [("risk_score", ">=" if positive else "<", threshold)]
 
     # ------------------------------------------------------------------
     # Scheduling: changes mark orders dirty; one set-based pass at flush
@@ -195,6 +214,7 @@ class OrderVisibility(models.Model):
         visibilities._update_promised_dates()
         visibilities._update_margins()
         visibilities._sync_event_exceptions()
+        visibilities._update_risk()
         if transitions:
             self._on_transitions(transitions)
         return transitions
@@ -231,6 +251,72 @@ class OrderVisibility(models.Model):
             margin = round(self._margin_of(visibility.sale_order_id), 2)
             if visibility.margin_percent != margin:
                 visibility.margin_percent = margin
+
+    def _update_risk(self):
+        """Advisory 0-100 score of missing the promised date, explained in words.
+
+        Slack between the promised date and the date the goods can leave
+        (now when reserved; the latest incoming purchase or the vendor lead
+        time when short), open exceptions and the customer's priority.
+        """
+        now = fields.Datetime.now()
+        severity_points = {"low": 2, "medium": 5, "high": 15, "critical": 25}
+        for visibility in self:
+            score, reasons = 0, []
+            if visibility.stage in TO_SHIP_STAGES or visibility.stage in ("pending_approval", "confirmed"):
+                ship_date = visibility._expected_ship_date(now)
+                promised = visibility.promised_date
+                if promised and ship_date:
+                    slack_days = (promised - ship_date).total_seconds() / 86400.0
+                    if slack_days < 0:
+                        score += 60
+                        reasons.append(self.env._("can ship %(days).1f days after the promise", days=-slack_days))
+                    elif slack_days < 1:
+                        score += 40
+                        reasons.append(self.env._("less than a day of slack before the promise"))
+                    elif slack_days < 3:
+                        score += 20
+                        reasons.append(self.env._("%(days).1f days of slack", days=slack_days))
+                if visibility.stage in ("credit_hold", "pending_approval"):
+                    score += 15
+                    reasons.append(self.env._("blocked (%(stage)s)", stage=visibility._stage_label()))
+            open_exceptions = visibility.exception_ids.filtered(lambda e: e.state != "resolved")
+            if open_exceptions:
+                score += min(40, sum(severity_points[e.severity] for e in open_exceptions))
+                reasons.append(self.env._("%(count)s open exception(s)", count=len(open_exceptions)))
+            if score and visibility.customer_priority in ("1", "2"):
+                score += 5 * int(visibility.customer_priority)
+                reasons.append(self.env._("important customer"))
+            score = max(0, min(100, score))
+            explanation = "; ".join(reasons) if reasons else self.env._("No risk factor found.")
+            if visibility.risk_score != score or visibility.risk_explanation != explanation:
+                visibility.write({"risk_score": score, "risk_explanation": explanation})
+
+    def _stage_label(self):
+        return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
+
+    def _expected_ship_date(self, now):
+        """When the goods can leave: now if nothing is short, else the
+        latest planned arrival of the purchases feeding the short moves,
+        else now plus the longest vendor lead time of the short products."""
+        order = self.sale_order_id
+        open_moves = order.picking_ids.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        short = self._short_moves(open_moves)
+        if not short:
+            return now
+        origins = self.env["stock.move"].browse(short._rollup_move_origs())
+        planned = [
+            line.date_planned
+            for line in origins.purchase_line_id
+            if line.order_id.state == "purchase" and line.qty_received < line.product_qty
+        ]
+        if planned:
+            return max(planned)
+        lead_days = max(
+            (seller.delay for seller in short.product_id.seller_ids if seller.delay),
+            default=0,
+        )
+        return now + timedelta(days=lead_days)
 
     def _sync_event_exceptions(self):
         """Exceptions whose condition is the state of the documents themselves.
@@ -489,6 +575,10 @@ class OrderVisibility(models.Model):
             opened, resolved = self.env["order.visibility.exception"]._sync(code, detected, None)
             stats[code] = (len(opened), len(resolved))
             cron._commit_progress(1)
+        # Slack shrinks with time: refresh the risk of every order still to ship.
+        to_ship = self.search([("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval"))])
+        for start in range(0, len(to_ship), BATCH_SIZE):
+            to_ship[start : start + BATCH_SIZE]._update_risk()
         _logger.info(
             "order visibility sweep: %s",
             ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items()),

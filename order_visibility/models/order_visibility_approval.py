@@ -27,6 +27,7 @@ class OrderVisibilityApproval(models.Model):
     sale_order_id = fields.Many2one(related="visibility_id.sale_order_id", string="Order", store=True, index=True)
     company_id = fields.Many2one(related="visibility_id.company_id", store=True, index=True)
     salesperson_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson")
+    team_leader_id = fields.Many2one(related="sale_order_id.team_id.user_id", string="Team Leader")
     reason = fields.Selection(APPROVAL_REASONS, required=True, readonly=True)
     detail = fields.Char(readonly=True, help="The figures that triggered the request.")
     requested_by = fields.Many2one("res.users", required=True, readonly=True, default=lambda self: self.env.user)

@@ -1,0 +1,106 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import new_test_user, tagged
+
+from .common import OrderVisibilityCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAutomationAndRisk(OrderVisibilityCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesperson = new_test_user(
+            cls.env,
+            "ov_risk_sales",
+            groups="sales_team.group_sale_salesman_all_leads,order_visibility.group_order_visibility_user",
+            company_id=cls.company.id,
+        )
+        cls.rules = cls.env["base.automation"].search(
+            [
+                (
+                    "id",
+                    "in",
+                    cls.env["ir.model.data"]
+                    .search([("module", "=", "order_visibility"), ("model", "=", "base.automation")])
+                    .mapped("res_id"),
+                )
+            ]
+        )
+
+    def activities(self, record, summary):
+        self.flush()
+        return record.activity_ids.filtered(lambda a: a.summary == summary)
+
+    def test_rules_are_shipped_as_editable_data(self):
+        self.assertEqual(len(self.rules), 3)
+        self.assertTrue(all(self.rules.mapped("active")))
+        self.assertTrue(all(rule.action_server_ids for rule in self.rules))
+
+    def test_late_promise_gives_a_high_explained_risk_and_a_todo(self):
+        self.set_stock(self.goods, 3)
+        order = self.create_order(
+            [(self.goods, 3)],
+            user_id=self.salesperson.id,
+            commitment_date=fields.Datetime.now() - timedelta(days=2),
+        )
+        order.action_confirm()
+        visibility = self.assertStage(order, "ready_to_ship")
+        self.assertGreaterEqual(visibility.risk_score, 60)
+        self.assertIn("after the promise", visibility.risk_explanation)
+        self.assertIn("important customer", visibility.risk_explanation)
+        self.assertTrue(visibility.is_at_risk)
+        self.assertIn(visibility, self.env["order.visibility"].search([("is_at_risk", "=", True)]))
+        todo = self.activities(visibility, "Order at risk of missing its promised date")
+        self.assertEqual(todo.user_id, self.salesperson)
+
+    def test_comfortable_slack_is_low_risk(self):
+        self.set_stock(self.goods, 3)
+        order = self.create_order([(self.goods, 3)], commitment_date=fields.Datetime.now() + timedelta(days=10))
+        order.action_confirm()
+        visibility = self.visibility(order)
+        self.assertEqual(visibility.risk_score, 0)
+        self.assertEqual(visibility.risk_explanation, "No risk factor found.")
+
+    def test_short_order_uses_vendor_lead_time(self):
+        vendor = self.env["res.partner"].create({"name": "Nordic Grain AB"})
+        self.goods_b.seller_ids = [fields.Command.create({"partner_id": vendor.id, "delay": 12})]
+        order = self.create_order([(self.goods_b, 4)], commitment_date=fields.Datetime.now() + timedelta(days=5))
+        order.action_confirm()
+        visibility = self.assertStage(order, "awaiting_stock")
+        self.assertIn("after the promise", visibility.risk_explanation)
+
+    def test_critical_exception_rule_gives_owner_an_urgent_todo(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 4)])
+        order.action_confirm()
+        shortage = self.visibility(order).exception_ids
+        self.assertEqual(shortage.severity, "high")
+        shortage._escalate("test")
+        self.assertEqual(shortage.severity, "critical")
+        todo = self.activities(shortage, "Critical exception: act today")
+        self.assertEqual(todo.user_id, shortage.owner_id)
+        self.assertEqual(todo.date_deadline, fields.Date.context_today(shortage))
+
+    def test_stage_and_exceptions_do_not_depend_on_rules(self):
+        """Scenario 10: every shipped rule off, the engine still keeps the truth."""
+        self.rules.active = False
+        self.set_stock(self.goods, 4)
+        order = self.create_order(
+            [(self.goods, 10)],
+            user_id=self.salesperson.id,
+            commitment_date=fields.Datetime.now() - timedelta(days=1),
+        )
+        order.action_confirm()
+        visibility = self.assertStage(order, "awaiting_stock")
+        self.assertEqual(visibility.exception_ids.code, "stock_shortage")
+        self.assertGreaterEqual(visibility.risk_score, 60)
+        self.assertFalse(self.activities(visibility, "Order at risk of missing its promised date"))
+        self.receive(self.goods, 6)
+        order.picking_ids.action_assign()
+        self.assertStage(order, "ready_to_ship")
+        self.assertEqual(visibility.exception_ids.state, "resolved")
+        self.deliver(order.picking_ids)
+        self.assertStage(order, "shipped")
