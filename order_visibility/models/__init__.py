@@ -1,4 +1,5 @@
 from . import res_config_settings
+from . import order_visibility_settings_log
 from . import order_visibility_exception_type
 from . import order_visibility
 from . import order_visibility_transition

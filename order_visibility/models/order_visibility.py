@@ -68,15 +68,19 @@ class OrderVisibility(models.Model):
         ondelete="cascade",
         index=True,
     )
-    company_id = fields.Many2one(related="sale_order_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer", store=True, index=True)
-    user_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson", store=True)
-    team_id = fields.Many2one(related="sale_order_id.team_id", string="Sales Team", store=True)
+    company_id = fields.Many2one(related="sale_order_id.company_id", store=True, index=True, tracking=False)
+    partner_id = fields.Many2one(
+        related="sale_order_id.partner_id", string="Customer", store=True, index=True, tracking=False
+    )
+    user_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson", store=True, tracking=False)
+    team_id = fields.Many2one(related="sale_order_id.team_id", string="Sales Team", store=True, tracking=False)
     warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True)
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     amount_total = fields.Monetary(related="sale_order_id.amount_total", currency_field="currency_id")
     customer_priority = fields.Selection(related="partner_id.ov_priority", string="Customer Priority", store=True)
-    stage = fields.Selection(STAGES, required=True, default="draft", readonly=True, index=True, tracking=True)
+    stage = fields.Selection(
+        STAGES, required=True, default="draft", readonly=True, index=True, tracking=True, group_expand=True
+    )
     stage_since = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     promised_date = fields.Datetime(
         readonly=True,

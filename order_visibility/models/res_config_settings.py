@@ -15,6 +15,7 @@ PARAM_DEFAULTS = {
     "order_visibility.stale_order_days": 7,
     "order_visibility.invoice_lag_days": 3,
     "order_visibility.at_risk_threshold": 60,
+    "order_visibility.sweep_interval_minutes": 15,
 }
 
 
@@ -76,7 +77,15 @@ class ResConfigSettings(models.TransientModel):
         help="Orders whose risk score (0-100) reaches this value count as at risk.",
     )
 
+    ov_sweep_interval_minutes = fields.Integer(
+        string="Sweep Interval (minutes)",
+        config_parameter="order_visibility.sweep_interval_minutes",
+        default=PARAM_DEFAULTS["order_visibility.sweep_interval_minutes"],
+        help="How often the exception sweep runs (its scheduled action follows this value).",
+    )
+
     @api.constrains(
+        "ov_sweep_interval_minutes",
         "ov_high_value_amount",
         "ov_min_margin_percent",
         "ov_overdue_days",
@@ -110,6 +119,25 @@ class ResConfigSettings(models.TransientModel):
                     )
             if not 0 <= settings.ov_at_risk_threshold <= 100:
                 raise ValidationError(self.env._("The at-risk score must be between 0 and 100."))
+            if settings.ov_sweep_interval_minutes < 1:
+                raise ValidationError(self.env._("The sweep interval must be at least 1 minute."))
+
+    def set_values(self):
+        params = self.env["ir.config_parameter"].sudo()
+        before = {key: params.get_param(key) for key in PARAM_DEFAULTS}
+        res = super().set_values()
+        changes = []
+        for key in PARAM_DEFAULTS:
+            after = params.get_param(key)
+            if (before[key] or False) != (after or False):
+                changes.append({"key": key, "old_value": before[key] or "", "new_value": after or ""})
+        if changes:
+            self.env["order.visibility.settings.log"].sudo().create(changes)
+        cron = self.env.ref("order_visibility.ir_cron_exception_sweep", raise_if_not_found=False)
+        minutes = self.ov_sweep_interval_minutes
+        if cron and (cron.interval_type, cron.interval_number) != ("minutes", minutes):
+            cron.sudo().write({"interval_type": "minutes", "interval_number": minutes})
+        return res
 
     @api.model
     def _get_visibility_param(self, key):

@@ -54,6 +54,17 @@ class TestOrderVisibilitySettings(TransactionCase):
                 self.Settings.create({"ov_min_margin_percent": 33, **values}).execute()
             self.assertEqual(self.ICP.get_param("order_visibility.min_margin_percent"), "10.0")
 
+    def test_changes_are_audited_and_sweep_interval_drives_the_cron(self):
+        self.ICP.set_param("order_visibility.late_grace_hours", "24")
+        self.Settings.create({"ov_late_grace_hours": 48, "ov_sweep_interval_minutes": 5}).execute()
+        log = self.env["order.visibility.settings.log"].search([("key", "=", "order_visibility.late_grace_hours")])
+        self.assertEqual((log.old_value, log.new_value, log.user_id), ("24", "48", self.env.user))
+        cron = self.env.ref("order_visibility.ir_cron_exception_sweep")
+        self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
+        with self.assertRaisesRegex(ValidationError, "at least 1 minute"):
+            self.Settings.create({"ov_sweep_interval_minutes": 0}).execute()
+        self.assertEqual(cron.interval_number, 5)
+
     def test_missing_or_garbage_parameter_falls_back_to_default(self):
         self.ICP.set_param("order_visibility.stale_order_days", "not a number")
         self.assertEqual(self.Settings._get_visibility_param("order_visibility.stale_order_days"), 7)

@@ -1,0 +1,134 @@
+"""Take the README screenshots from a running `./ov run` (http://localhost:8069).
+
+    python3 docs/screenshots/take.py
+
+Logs in as admin through JSON-RPC, then drives headless Chromium over the
+DevTools protocol (websocket-client, installed by ./ov) to each page.
+"""
+
+import base64
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import websocket
+
+BASE = "http://localhost:8069"
+HERE = Path(__file__).resolve().parent
+PAGES = {
+    "orders_kanban": "/odoo/action-order_visibility.action_order_visibility",
+    "exception_queue": "/odoo/action-order_visibility.action_order_visibility_exception",
+    "approvals": "/odoo/action-order_visibility.action_order_visibility_approval",
+    "stage_aging": "/odoo/action-order_visibility.action_order_visibility_transition",
+    "settings": "/odoo/action-order_visibility.action_order_visibility_settings",
+}
+
+
+def login(db, user="admin", password="admin"):
+    body = json.dumps(
+        {"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": password}}
+    ).encode()
+    request = urllib.request.Request(
+        f"{BASE}/web/session/authenticate", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request) as response:
+        cookie = response.headers["Set-Cookie"]
+    return cookie.split("session_id=")[1].split(";")[0]
+
+
+class Chrome:
+    def __init__(self):
+        self.profile = tempfile.mkdtemp()
+        self.proc = subprocess.Popen(
+            [
+                "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={self.profile}", "--remote-debugging-port=9333",
+                "--window-size=1440,900", "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:9333/json") as response:
+                    targets = json.load(response)
+                break
+            except OSError:
+                time.sleep(0.1)
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"])
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                return message.get("result", {})
+
+    def wait_for(self, selector, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.call(
+                "Runtime.evaluate", expression=f"!!document.querySelector({json.dumps(selector)})"
+            )
+            if found.get("result", {}).get("value"):
+                return True
+            time.sleep(0.3)
+        raise TimeoutError(selector)
+
+    def close(self):
+        self.ws.close()
+        self.proc.terminate()
+
+
+def busiest_order(session):
+    """Id of the order visibility record with the longest timeline."""
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "params": {
+                "model": "order.visibility.transition",
+                "method": "read_group",
+                "args": [[], ["visibility_id"], ["visibility_id"]],
+                "kwargs": {"orderby": "visibility_id_count desc", "limit": 1},
+            },
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{BASE}/web/dataset/call_kw",
+        body,
+        {"Content-Type": "application/json", "Cookie": f"session_id={session}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["result"][0]["visibility_id"][0]
+
+
+def main(db="order_visibility"):
+    session = login(db)
+    PAGES["order_timeline"] = f"{PAGES['orders_kanban']}/{busiest_order(session)}"
+    chrome = Chrome()
+    try:
+        chrome.call("Network.enable")
+        chrome.call("Network.setCookie", name="session_id", value=session, domain="localhost", path="/")
+        chrome.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
+        for name, path in PAGES.items():
+            chrome.call("Page.navigate", url=BASE + path)
+            time.sleep(1)
+            chrome.wait_for(".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view")
+            time.sleep(2)  # let charts and avatars settle for the picture
+            shot = chrome.call("Page.captureScreenshot", format="png")
+            (HERE / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+            print(f"wrote {HERE / name}.png")
+    finally:
+        chrome.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
