@@ -188,6 +188,9 @@ class OrderVisibility(models.Model):
         self = self.sudo()
         orders = orders.sudo()
         visibilities = self._ensure_for_orders(orders)
+        # Warm the cache of the move chains once for all orders: stage and
+        # risk follow them order by order.
+        orders.picking_ids.move_ids._rollup_move_origs_fetch()
         stages = visibilities._derive_stages()
         now = fields.Datetime.now()
         changed = defaultdict(self.browse)
@@ -265,6 +268,11 @@ class OrderVisibility(models.Model):
         """
         now = fields.Datetime.now()
         severity_points = {"low": 2, "medium": 5, "high": 15, "critical": 25}
+        open_severities = defaultdict(list)
+        for exception in self.env["order.visibility.exception"].search_fetch(
+            [("visibility_id", "in", self.ids), ("state", "!=", "resolved")], ["visibility_id", "severity"]
+        ):
+            open_severities[exception.visibility_id.id].append(exception.severity)
         for visibility in self:
             score, reasons = 0, []
             if visibility.stage in TO_SHIP_STAGES or visibility.stage in ("pending_approval", "confirmed"):
@@ -284,10 +292,10 @@ class OrderVisibility(models.Model):
                 if visibility.stage in ("credit_hold", "pending_approval"):
                     score += 15
                     reasons.append(self.env._("blocked (%(stage)s)", stage=visibility._stage_label()))
-            open_exceptions = visibility.exception_ids.filtered(lambda e: e.state != "resolved")
-            if open_exceptions:
-                score += min(40, sum(severity_points[e.severity] for e in open_exceptions))
-                reasons.append(self.env._("%(count)s open exception(s)", count=len(open_exceptions)))
+            severities = open_severities[visibility.id]
+            if severities:
+                score += min(40, sum(severity_points[severity] for severity in severities))
+                reasons.append(self.env._("%(count)s open exception(s)", count=len(severities)))
             if score and visibility.customer_priority in ("1", "2"):
                 score += 5 * int(visibility.customer_priority)
                 reasons.append(self.env._("important customer"))

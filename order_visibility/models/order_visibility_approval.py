@@ -17,7 +17,7 @@ APPROVAL_STATES = [
 class OrderVisibilityApproval(models.Model):
     _name = "order.visibility.approval"
     _description = "Order Approval Request"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "requested_at desc, id desc"
     _check_company_auto = True
     _mail_post_access = "read"

@@ -4,4 +4,5 @@ from . import test_stage_engine
 from . import test_exceptions
 from . import test_approvals
 from . import test_automation
+from . import test_performance
 from . import test_ui

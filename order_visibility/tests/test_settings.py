@@ -57,7 +57,9 @@ class TestOrderVisibilitySettings(TransactionCase):
     def test_changes_are_audited_and_sweep_interval_drives_the_cron(self):
         self.ICP.set_param("order_visibility.late_grace_hours", "24")
         self.Settings.create({"ov_late_grace_hours": 48, "ov_sweep_interval_minutes": 5}).execute()
-        log = self.env["order.visibility.settings.log"].search([("key", "=", "order_visibility.late_grace_hours")])
+        log = self.env["order.visibility.settings.log"].search(
+            [("key", "=", "order_visibility.late_grace_hours")], order="id desc", limit=1
+        )
         self.assertEqual((log.old_value, log.new_value, log.user_id), ("24", "48", self.env.user))
         cron = self.env.ref("order_visibility.ir_cron_exception_sweep")
         self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
