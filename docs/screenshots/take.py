@@ -29,12 +29,8 @@ PAGES = {
 
 
 def login(db, user="admin", password="admin"):
-    body = json.dumps(
-        {"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": password}}
-    ).encode()
-    request = urllib.request.Request(
-        f"{BASE}/web/session/authenticate", body, {"Content-Type": "application/json"}
-    )
+    body = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": password}}).encode()
+    request = urllib.request.Request(f"{BASE}/web/session/authenticate", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
         cookie = response.headers["Set-Cookie"]
     return cookie.split("session_id=")[1].split(";")[0]
@@ -75,9 +71,7 @@ class Chrome:
     def wait_for(self, selector, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.call(
-                "Runtime.evaluate", expression=f"!!document.querySelector({json.dumps(selector)})"
-            )
+            found = self.call("Runtime.evaluate", expression=f"!!document.querySelector({json.dumps(selector)})")
             if found.get("result", {}).get("value"):
                 return True
             time.sleep(0.3)
