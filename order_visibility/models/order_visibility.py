@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
 
@@ -246,18 +247,25 @@ class OrderVisibility(models.Model):
         for stage, orders in stale.items():
             orders.write({"visibility_stage": stage})
 
-    def _update_promised_dates(self):
+    def _write_changed(self, field_name, values):
+        """Write ``values`` ({visibility id: value}) where they differ, one write per value."""
+        changed = defaultdict(list)
         for visibility in self:
-            order = visibility.sale_order_id
-            promised = order.commitment_date or order.expected_date or False
-            if visibility.promised_date != promised:
-                visibility.promised_date = promised
+            value = values[visibility.id]
+            if visibility[field_name] != value:
+                changed[value].append(visibility.id)
+        for value, ids in changed.items():
+            self.browse(ids).write({field_name: value})
+
+    def _update_promised_dates(self):
+        self._write_changed(
+            "promised_date",
+            {v.id: v.sale_order_id.commitment_date or v.sale_order_id.expected_date or False for v in self},
+        )
 
     def _update_margins(self):
-        for visibility in self:
-            margin = round(self._margin_of(visibility.sale_order_id), 2)
-            if visibility.margin_percent != margin:
-                visibility.margin_percent = margin
+        margins = self._margins(self.sale_order_id)
+        self._write_changed("margin_percent", {v.id: round(margins[v.sale_order_id.id], 2) for v in self})
 
     def _update_risk(self):
         """Advisory 0-100 score of missing the promised date, explained in words.
@@ -268,6 +276,7 @@ class OrderVisibility(models.Model):
         """
         now = fields.Datetime.now()
         severity_points = {"low": 2, "medium": 5, "high": 15, "critical": 25}
+        changed = defaultdict(list)
         open_severities = defaultdict(list)
         for exception in self.env["order.visibility.exception"].search_fetch(
             [("visibility_id", "in", self.ids), ("state", "!=", "resolved")], ["visibility_id", "severity"]
@@ -302,7 +311,9 @@ class OrderVisibility(models.Model):
             score = max(0, min(100, score))
             explanation = "; ".join(reasons) if reasons else self.env._("No risk factor found.")
             if visibility.risk_score != score or visibility.risk_explanation != explanation:
-                visibility.write({"risk_score": score, "risk_explanation": explanation})
+                changed[score, explanation].append(visibility.id)
+        for (score, explanation), ids in changed.items():
+            self.browse(ids).write({"risk_score": score, "risk_explanation": explanation})
 
     def _stage_label(self):
         return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
@@ -372,12 +383,38 @@ class OrderVisibility(models.Model):
         The rules are the table of DESIGN.md §1, evaluated top-down; reads
         are batched over all records of ``self`` by the ORM prefetch.
         """
-        result = {}
-        for visibility in self:
-            result[visibility.id] = visibility._derive_stage()
+        invoices = self._posted_invoice_payment_states(self.sale_order_id)
+        return {visibility.id: visibility._derive_stage(invoices) for visibility in self}
+
+    @api.model
+    def _posted_invoice_payment_states(self, orders):
+        """{order id: [payment state of each of its posted customer invoices]}.
+
+        One query over the invoice lines of the order lines, where
+        ``sale.order.invoice_ids`` computes order by order. Runs as the
+        engine (superuser): it only feeds the derived stage.
+        """
+        self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
+        self.env["account.move.line"].flush_model(["move_id"])
+        self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT line.order_id, move.id, move.payment_state
+                     FROM sale_order_line line
+                     JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
+                     JOIN account_move_line item ON item.id = rel.invoice_line_id
+                     JOIN account_move move ON move.id = item.move_id
+                    WHERE line.order_id = ANY(%s) AND move.state = 'posted' AND move.move_type = 'out_invoice'""",
+                orders.ids,
+            )
+        )
+        result = defaultdict(list)
+        for order_id, _move_id, payment_state in rows:
+            result[order_id].append(payment_state)
         return result
 
-    def _derive_stage(self):
+    def _derive_stage(self, invoices):
+        """The stage of one order; ``invoices``: see ``_posted_invoice_payment_states``."""
         self.ensure_one()
         order = self.sale_order_id
         if order.state == "cancel":
@@ -402,9 +439,9 @@ class OrderVisibility(models.Model):
                 return "awaiting_stock"
             return "ready_to_ship"
         # Everything shipped, or nothing to ship (services): invoicing decides.
-        invoices = order.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
-        if order.invoice_status == "invoiced" and invoices:
-            if all(inv.payment_state in PAID_STATES for inv in invoices):
+        payment_states = invoices.get(order.id)
+        if order.invoice_status == "invoiced" and payment_states:
+            if all(state in PAID_STATES for state in payment_states):
                 return "paid"
             return "invoiced"
         return "shipped" if delivered else "confirmed"
@@ -445,20 +482,35 @@ class OrderVisibility(models.Model):
     @api.model
     def _margin_of(self, order):
         """Margin of ``order`` in percent of its untaxed amount (cost: product cost)."""
-        order = order.sudo()
-        untaxed = order.amount_untaxed
-        if not untaxed:
-            return 0.0
-        cost = sum(
-            line.product_id.with_company(order.company_id).standard_price
-            * line.product_uom_id._compute_quantity(line.product_uom_qty, line.product_id.uom_id)
-            for line in order.order_line
-            if not line.display_type and line.product_id
-        )
-        cost = order.company_id.currency_id._convert(
-            cost, order.currency_id, order.company_id, order.date_order or fields.Date.today()
-        )
-        return (untaxed - cost) / untaxed * 100.0
+        return self._margins(order)[order.id]
+
+    @api.model
+    def _margins(self, orders):
+        """{order id: margin in percent of the untaxed amount}, product costs read once per company."""
+        margins = {}
+        for company, company_orders in orders.sudo().grouped("company_id").items():
+            products = company_orders.order_line.product_id.with_company(company)
+            cost_of = dict(zip(products.ids, products.mapped("standard_price"), strict=True))
+            for order in company_orders:
+                untaxed = order.amount_untaxed
+                if not untaxed:
+                    margins[order.id] = 0.0
+                    continue
+                cost = 0.0
+                for line in order.order_line:
+                    product = line.product_id
+                    if line.display_type or not product:
+                        continue
+                    quantity = line.product_uom_qty
+                    if line.product_uom_id != product.uom_id:
+                        quantity = line.product_uom_id._compute_quantity(quantity, product.uom_id)
+                    cost += cost_of[product.id] * quantity
+                if order.currency_id != company.currency_id:
+                    cost = company.currency_id._convert(
+                        cost, order.currency_id, company, order.date_order or fields.Date.today()
+                    )
+                margins[order.id] = (untaxed - cost) / untaxed * 100.0
+        return margins
 
     @api.model
     def _approvals_needed(self, order):

@@ -200,18 +200,29 @@ class OrderVisibilityException(models.Model):
                 }
             )
         exceptions = self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True).create(vals_list)
-        for exception in exceptions:
-            exception.message_post(
-                body=self.env._("Opened: %(detail)s", detail=exception.detail or exception.type_id.name),
-                subtype_xmlid="mail.mt_note",
-            )
-            if exception.owner_id:
-                exception.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=exception.type_id.name,
-                    note=exception.detail or "",
-                    user_id=exception.owner_id.id,
-                )
+        # A sweep may open thousands at once: notes and activities in batch.
+        exceptions._message_log_batch(
+            bodies={e.id: self.env._("Opened: %(detail)s", detail=e.detail or e.type_id.name) for e in exceptions},
+            message_type="notification",
+        )
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].create(
+            [
+                {
+                    "activity_type_id": todo.id,
+                    "summary": e.type_id.name,
+                    "note": e.detail or "",
+                    "automated": True,
+                    "date_deadline": today,
+                    "res_model_id": model_id,
+                    "res_id": e.id,
+                    "user_id": e.owner_id.id,
+                }
+                for e in exceptions.filtered("owner_id")
+            ]
+        )
         exceptions._notify_change("opened")
         return exceptions
 

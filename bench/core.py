@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Benchmarks of the core addon against the budgets of DESIGN.md §8.
+
+Run through ``./ov bench`` (which creates the databases); prints figures,
+never passes or fails. Benchmarks, in this order:
+
+    generate    bulk orders (addons/order_visibility_demo/bulk.py) until the
+                benchmark database holds --orders of them, then one
+                reconciliation and one sweep to settle them (done once)
+    reconcile   the nightly reconciliation over every order
+    sweep       the exception sweep over every open order
+    confirm     action_confirm of a 10-line order: without the suite, with
+                the suite (small database) and with the suite (bulk
+                database), interleaved in one run, with query counts
+"""
+
+import argparse
+import logging
+import statistics
+import sys
+import time
+
+from odoo import api
+from odoo.fields import Command
+from odoo.modules.registry import Registry
+from odoo.service import server
+from odoo.tools import config
+
+_logger = logging.getLogger("order_visibility.bench")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm")
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def open_env(dbname):
+    registry = Registry(dbname)
+    cr = registry.cursor()
+    return api.Environment(cr, api.SUPERUSER_ID, {})
+
+
+def dataset(env):
+    cr = env.cr
+    cr.execute("SELECT count(*) FROM sale_order")
+    orders = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM sale_order_line")
+    lines = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM order_visibility_exception WHERE state != 'resolved'")
+    exceptions = cr.fetchone()[0]
+    cr.execute("SELECT stage, count(*) FROM order_visibility GROUP BY stage ORDER BY count(*) DESC")
+    stages = ", ".join(f"{stage} {count}" for stage, count in cr.fetchall())
+    return orders, lines, exceptions, stages
+
+
+def print_dataset(env):
+    orders, lines, exceptions, stages = dataset(env)
+    say(f"  database: {orders:,} orders, {lines:,} lines, {exceptions:,} open exceptions")
+    say(f"  stages:   {stages}")
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+# ----------------------------------------------------------------------
+
+
+def bench_generate(env, orders):
+    from odoo.addons.order_visibility_demo.bulk import BulkGenerator
+
+    generator = BulkGenerator(env)
+    existing = generator.existing()
+    say(f"generate: {existing:,} bulk orders present, {orders:,} wanted")
+    if existing >= orders:
+        print_dataset(env)
+        return
+    figures, seconds = timed(lambda: generator.run(orders))
+    templates, template_seconds = figures["templates"]
+    copies, copy_seconds = figures["copies"]
+    say(f"  {templates} template orders through real flows: {template_seconds:.1f} s")
+    say(f"  {copies:,} copies in SQL: {copy_seconds:.1f} s ({copies / copy_seconds:,.0f} orders/s)")
+    drift, seconds = timed(env["order.visibility"]._cron_reconcile)
+    say(f"  settling reconciliation: {seconds:.1f} s, drift {drift} (copies whose stored stage was wrong)")
+    stats, seconds = timed(env["order.visibility"]._cron_exception_sweep)
+    env.cr.commit()
+    opened = sum(o for o, _r in stats.values())
+    say(f"  settling sweep: {seconds:.1f} s, {opened:,} exceptions opened")
+    print_dataset(env)
+
+
+def bench_reconcile(env):
+    say("reconcile: nightly reconciliation over every order (budget 60 s for 100,000)")
+    env.invalidate_all()
+    drift, seconds = timed(env["order.visibility"]._cron_reconcile)
+    orders = dataset(env)[0]
+    say(f"  {seconds:.1f} s for {orders:,} orders ({orders / seconds:,.0f} orders/s), drift {drift}")
+
+
+def bench_sweep(env):
+    say("sweep: exception sweep over every open order (budget 10 s)")
+    env.invalidate_all()
+    stats, seconds = timed(env["order.visibility"]._cron_exception_sweep)
+    env.cr.commit()
+    changes = ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items() if o or r) or "no change"
+    say(f"  {seconds:.2f} s ({changes})")
+    print_dataset(env)
+
+
+# ----------------------------------------------------------------------
+
+
+def confirm_fixture(env):
+    """10 stocked products and a customer, created once per database."""
+    Product = env["product.product"]
+    products = Product.search([("default_code", "=like", "OVBENCH-%")], order="default_code")
+    if len(products) < 10:
+        products |= Product.create(
+            [
+                {
+                    "name": f"Benchmark item {i}",
+                    "default_code": f"OVBENCH-{i:02d}",
+                    "type": "consu",
+                    "is_storable": True,
+                    "list_price": 100.0,
+                    "standard_price": 50.0,
+                }
+                for i in range(len(products), 10)
+            ]
+        )
+        warehouse = env["stock.warehouse"].search([("company_id", "=", env.company.id)], limit=1)
+        env["stock.quant"].with_context(inventory_mode=True).create(
+            [
+                {"product_id": p.id, "location_id": warehouse.lot_stock_id.id, "inventory_quantity": 10**6}
+                for p in products
+            ]
+        ).action_apply_inventory()
+    customer = env["res.partner"].search([("ref", "=", "OVBENCH")], limit=1) or env["res.partner"].create(
+        {"name": "Benchmark Customer", "ref": "OVBENCH", "is_company": True}
+    )
+    env.cr.commit()
+    return customer, products
+
+
+def confirm_once(env, customer, products):
+    """Seconds and queries of one confirmation, up to what a commit runs; rolled back."""
+    order = env["sale.order"].create(
+        {
+            "partner_id": customer.id,
+            "order_line": [Command.create({"product_id": p.id, "product_uom_qty": 2}) for p in products],
+        }
+    )
+    env.cr.flush()
+    queries = env.cr.sql_log_count
+    started = time.perf_counter()
+    order.action_confirm()
+    env.cr.flush()  # what commit runs first: ORM flush and pre-commit hooks (the engine)
+    seconds = time.perf_counter() - started
+    queries = env.cr.sql_log_count - queries
+    assert order.state == "sale", f"order not confirmed in {env.cr.dbname}"
+    env.cr.rollback()
+    return seconds, queries
+
+
+def bench_confirm(envs, rounds, warmup=3):
+    say(f"confirm: action_confirm of a 10-line order, {rounds} rounds interleaved (budget 1.2x, bounded queries)")
+    fixtures = {label: confirm_fixture(env) for label, env in envs.items()}
+    samples = {label: ([], []) for label in envs}
+    for index in range(warmup + rounds):
+        for label, env in envs.items():
+            seconds, queries = confirm_once(env, *fixtures[label])
+            if index >= warmup:
+                samples[label][0].append(seconds)
+                samples[label][1].append(queries)
+    base_label = next(iter(envs))
+    base_ms = statistics.median(samples[base_label][0]) * 1000
+    base_queries = statistics.median(samples[base_label][1])
+    say(f"  {'database':<34} {'median ms':>10} {'p90 ms':>8} {'ratio':>6} {'queries':>8} {'extra':>6}")
+    for label, (times, queries) in samples.items():
+        median_ms = statistics.median(times) * 1000
+        p90_ms = statistics.quantiles(times, n=10)[-1] * 1000
+        median_queries = statistics.median(queries)
+        say(
+            f"  {label:<34} {median_ms:>10.1f} {p90_ms:>8.1f} {median_ms / base_ms:>5.2f}x "
+            f"{median_queries:>8.0f} {median_queries - base_queries:>+6.0f}"
+        )
+
+
+# ----------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--db", required=True, help="the suite and the bulk orders")
+    parser.add_argument("--small-db", required=True, help="the suite, no bulk orders")
+    parser.add_argument("--base-db", required=True, help="the same apps without the suite")
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("only", nargs="*", help=f"benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.only) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(sorted(unknown))}: choose among {', '.join(BENCHMARKS)}")
+    config.parse_config(["-c", args.config, "--log-level=warn"], setup_logging=True)
+    server.start(preload=[], stop=True)
+    only = args.only or BENCHMARKS
+    env = open_env(args.db)
+    try:
+        if "generate" in only:
+            bench_generate(env, args.orders)
+        if "reconcile" in only:
+            bench_reconcile(env)
+        if "sweep" in only:
+            bench_sweep(env)
+        if "confirm" in only:
+            envs = {
+                f"without the suite ({args.base_db})": open_env(args.base_db),
+                f"with the suite ({args.small_db})": open_env(args.small_db),
+                f"with the suite, bulk ({args.db})": env,
+            }
+            try:
+                bench_confirm(envs, args.rounds)
+            finally:
+                for other in envs.values():
+                    if other is not env:
+                        other.cr.close()
+    finally:
+        env.cr.rollback()
+        env.cr.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
