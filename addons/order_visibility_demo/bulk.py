@@ -94,7 +94,14 @@ class BulkGenerator:
     """Create ``orders`` bulk orders in ``env``'s database (superuser env)."""
 
     def __init__(
-        self, env, seed=42, batch=10_000, commit=True, templates_per_profile=TEMPLATES_PER_PROFILE, customers=CUSTOMERS
+        self,
+        env,
+        *,
+        seed=42,
+        batch=10_000,
+        commit=True,
+        templates_per_profile=TEMPLATES_PER_PROFILE,
+        customers=CUSTOMERS,
     ):
         self.env = env
         self.templates_per_profile = templates_per_profile
