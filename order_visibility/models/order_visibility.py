@@ -2,6 +2,7 @@
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -33,6 +34,15 @@ TO_SHIP_STAGES = ("credit_hold", "awaiting_stock", "ready_to_ship", "partially_s
 OPEN_CONFIRMED_STAGES = ("confirmed", *TO_SHIP_STAGES)
 CLOSED_STAGES = ("cancelled", "paid")
 BATCH_SIZE = 1000
+# What a recompute pass reads of sales orders and their lines (stage facts
+# are read separately, see OrderVisibility._stage_facts).
+ORDER_FIELDS = [
+    "state", "company_id", "currency_id", "partner_id", "date_order", "commitment_date", "picking_policy",
+    "amount_untaxed", "amount_total", "visibility_stage", "warehouse_id",
+]  # fmt: skip
+LINE_FIELDS = [
+    "order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type", "state", "customer_lead",
+]  # fmt: skip
 # The events that best explain reaching a stage, when several happened.
 STAGE_CAUSES = {
     "cancelled": ("order cancelled",),
@@ -45,6 +55,16 @@ STAGE_CAUSES = {
     "invoiced": ("invoice posted",),
     "paid": ("payment registered",),
 }
+
+
+class StageFacts(NamedTuple):
+    """What the stage rules read about one order (see ``_stage_facts``)."""
+
+    state: str
+    invoice_status: str
+    delivered: bool
+    open_moves: models.BaseModel  # stock.move, with one prefetch set for the pass
+    payment_states: list
 
 
 def _best_cause(stage, causes):
@@ -188,11 +208,16 @@ class OrderVisibility(models.Model):
         # the change (callers check access to what they act on).
         self = self.sudo()
         orders = orders.sudo()
+        # Load the columns the engine reads, not whole records: sale.order
+        # and sale.order.line have a hundred columns each.
+        orders.fetch(ORDER_FIELDS)
+        orders.order_line.fetch(LINE_FIELDS)
         visibilities = self._ensure_for_orders(orders)
-        # Warm the cache of the move chains once for all orders: stage and
-        # risk follow them order by order.
-        orders.picking_ids.move_ids._rollup_move_origs_fetch()
-        stages = visibilities._derive_stages()
+        facts = visibilities._stage_facts()
+        # Warm the cache of the open moves' chains once for all orders:
+        # stage and risk follow them order by order.
+        self.env["stock.move"].browse([m.id for f in facts.values() for m in f.open_moves])._rollup_move_origs_fetch()
+        stages = visibilities._derive_stages(facts)
         now = fields.Datetime.now()
         changed = defaultdict(self.browse)
         transition_vals = []
@@ -221,8 +246,8 @@ class OrderVisibility(models.Model):
         visibilities._sync_sale_order_stage()
         visibilities._update_promised_dates()
         visibilities._update_margins()
-        visibilities._sync_event_exceptions()
-        visibilities._update_risk()
+        visibilities._sync_event_exceptions(facts)
+        visibilities._update_risk(facts)
         if transitions:
             self._on_transitions(transitions)
         return transitions
@@ -267,7 +292,7 @@ class OrderVisibility(models.Model):
         margins = self._margins(self.sale_order_id)
         self._write_changed("margin_percent", {v.id: round(margins[v.sale_order_id.id], 2) for v in self})
 
-    def _update_risk(self):
+    def _update_risk(self, facts=None):
         """Advisory 0-100 score of missing the promised date, explained in words.
 
         Slack between the promised date and the date the goods can leave
@@ -275,6 +300,7 @@ class OrderVisibility(models.Model):
         time when short), open exceptions and the customer's priority.
         """
         now = fields.Datetime.now()
+        facts = facts if facts is not None else self._stage_facts()
         severity_points = {"low": 2, "medium": 5, "high": 15, "critical": 25}
         changed = defaultdict(list)
         open_severities = defaultdict(list)
@@ -285,7 +311,7 @@ class OrderVisibility(models.Model):
         for visibility in self:
             score, reasons = 0, []
             if visibility.stage in TO_SHIP_STAGES or visibility.stage in ("pending_approval", "confirmed"):
-                ship_date = visibility._expected_ship_date(now)
+                ship_date = visibility._expected_ship_date(now, facts[visibility.sale_order_id.id].open_moves)
                 promised = visibility.promised_date
                 if promised and ship_date:
                     slack_days = (promised - ship_date).total_seconds() / 86400.0
@@ -318,12 +344,10 @@ class OrderVisibility(models.Model):
     def _stage_label(self):
         return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
 
-    def _expected_ship_date(self, now):
+    def _expected_ship_date(self, now, open_moves):
         """When the goods can leave: now if nothing is short, else the
         latest planned arrival of the purchases feeding the short moves,
         else now plus the longest vendor lead time of the short products."""
-        order = self.sale_order_id
-        open_moves = order.picking_ids.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         short = self._short_moves(open_moves)
         if not short:
             return now
@@ -341,16 +365,16 @@ class OrderVisibility(models.Model):
         )
         return now + timedelta(days=lead_days)
 
-    def _sync_event_exceptions(self):
+    def _sync_event_exceptions(self, facts):
         """Exceptions whose condition is the state of the documents themselves.
 
         They open and resolve in the same transaction as the change.
         """
         detected = {}
         for visibility in self.filtered(lambda v: v.stage == "awaiting_stock"):
-            pickings = visibility.sale_order_id.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
-            for picking in pickings:
-                short = self._short_moves(picking.move_ids)
+            open_moves = facts[visibility.sale_order_id.id].open_moves
+            for picking, moves in open_moves.grouped("picking_id").items():
+                short = self._short_moves(moves)
                 if short:
                     detail = ", ".join(
                         f"{m.product_uom_qty - m.quantity:g} {m.product_uom.name} {m.product_id.display_name}"
@@ -377,46 +401,72 @@ class OrderVisibility(models.Model):
         transaction; the core posts nothing here so that chatter stays quiet.
         """
 
-    def _derive_stages(self):
+    def _derive_stages(self, facts=None):
         """{visibility id: stage code} from the orders' current documents.
 
-        The rules are the table of DESIGN.md §1, evaluated top-down; reads
-        are batched over all records of ``self`` by the ORM prefetch.
+        The rules are the table of DESIGN.md §1, evaluated top-down, on the
+        facts read for all orders at once (see ``_stage_facts``).
         """
-        invoices = self._posted_invoice_payment_states(self.sale_order_id)
-        return {visibility.id: visibility._derive_stage(invoices) for visibility in self}
+        facts = facts if facts is not None else self._stage_facts()
+        return {visibility.id: visibility._derive_stage(facts) for visibility in self}
 
-    @api.model
-    def _posted_invoice_payment_states(self, orders):
-        """{order id: [payment state of each of its posted customer invoices]}.
+    def _stage_facts(self):
+        """{order id: StageFacts} of the orders of ``self``, in one query.
 
-        One query over the invoice lines of the order lines, where
-        ``sale.order.invoice_ids`` computes order by order. Runs as the
-        engine (superuser): it only feeds the derived stage.
+        What the stage rules need from sales, stock and accounting: the
+        order's state and invoice status, whether goods left the company
+        (``qty_delivered``, which Odoo computes from done moves into customer
+        locations only), the open moves of any step (pick, pack, ship;
+        returns excluded), and the payment states of the posted customer
+        invoices. Reading them through the ORM costs a full record load of
+        every line, move and invoice; this reads those columns only. It runs
+        as the engine (superuser), which only derives data from them.
         """
+        orders = self.sale_order_id
+        self.env["sale.order"].flush_model(["state", "invoice_status"])
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "qty_delivered", "invoice_lines"])
+        self.env["product.template"].flush_model(["type"])
+        self.env["stock.picking"].flush_model(["sale_id"])
+        self.env["stock.move"].flush_model(["picking_id", "state", "location_id"])
         self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
         self.env["account.move.line"].flush_model(["move_id"])
-        self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
         rows = self.env.execute_query(
             SQL(
-                """SELECT DISTINCT line.order_id, move.id, move.payment_state
-                     FROM sale_order_line line
-                     JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
-                     JOIN account_move_line item ON item.id = rel.invoice_line_id
-                     JOIN account_move move ON move.id = item.move_id
-                    WHERE line.order_id = ANY(%s) AND move.state = 'posted' AND move.move_type = 'out_invoice'""",
+                """SELECT so.id, so.state, so.invoice_status,
+                          EXISTS (SELECT 1 FROM sale_order_line line
+                                    JOIN product_product product ON product.id = line.product_id
+                                    JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                                   WHERE line.order_id = so.id AND tmpl.type = 'consu' AND line.qty_delivered > 0),
+                          ARRAY(SELECT move.id FROM stock_picking picking
+                                  JOIN stock_move move ON move.picking_id = picking.id
+                                  JOIN stock_location source ON source.id = move.location_id
+                                 WHERE picking.sale_id = so.id AND move.state NOT IN ('done', 'cancel')
+                                   AND source.usage != 'customer'
+                                 ORDER BY move.id),
+                          ARRAY(SELECT DISTINCT invoice.payment_state FROM sale_order_line line
+                                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
+                                  JOIN account_move_line item ON item.id = rel.invoice_line_id
+                                  JOIN account_move invoice ON invoice.id = item.move_id
+                                 WHERE line.order_id = so.id AND invoice.state = 'posted'
+                                   AND invoice.move_type = 'out_invoice')
+                     FROM sale_order so
+                    WHERE so.id = ANY(%s)""",
                 orders.ids,
             )
         )
-        result = defaultdict(list)
-        for order_id, _move_id, payment_state in rows:
-            result[order_id].append(payment_state)
-        return result
+        all_open = [move_id for row in rows for move_id in row[4]]
+        Move = self.env["stock.move"]
+        return {
+            order_id: StageFacts(
+                state, invoice_status, delivered, Move.browse(open_ids).with_prefetch(all_open), payment_states
+            )
+            for order_id, state, invoice_status, delivered, open_ids, payment_states in rows
+        }
 
-    def _derive_stage(self, invoices):
-        """The stage of one order; ``invoices``: see ``_posted_invoice_payment_states``."""
+    def _derive_stage(self, facts):
+        """The stage of one order; ``facts``: see ``_stage_facts``."""
         self.ensure_one()
-        order = self.sale_order_id
+        order = facts[self.sale_order_id.id]
         if order.state == "cancel":
             return "cancelled"
         if self._has_pending_approval():
@@ -425,26 +475,18 @@ class OrderVisibility(models.Model):
             return "draft"
         if self._is_on_credit_hold():
             return "credit_hold"
-        # Open work of any step (pick, pack, ship), returns excluded; what
-        # left the company is read from qty_delivered, which Odoo computes
-        # from done moves into customer locations only.
-        open_moves = order.picking_ids.move_ids.filtered(
-            lambda m: m.state not in ("done", "cancel") and m.location_id.usage != "customer"
-        )
-        delivered = any(line.product_id.type == "consu" and line.qty_delivered > 0 for line in order.order_line)
-        if open_moves:
-            if delivered:
+        if order.open_moves:
+            if order.delivered:
                 return "partially_shipped"
-            if self._short_moves(open_moves):
+            if self._short_moves(order.open_moves):
                 return "awaiting_stock"
             return "ready_to_ship"
         # Everything shipped, or nothing to ship (services): invoicing decides.
-        payment_states = invoices.get(order.id)
-        if order.invoice_status == "invoiced" and payment_states:
-            if all(state in PAID_STATES for state in payment_states):
+        if order.invoice_status == "invoiced" and order.payment_states:
+            if all(state in PAID_STATES for state in order.payment_states):
                 return "paid"
             return "invoiced"
-        return "shipped" if delivered else "confirmed"
+        return "shipped" if order.delivered else "confirmed"
 
     @api.model
     def _short_moves(self, moves):
@@ -486,25 +528,42 @@ class OrderVisibility(models.Model):
 
     @api.model
     def _margins(self, orders):
-        """{order id: margin in percent of the untaxed amount}, product costs read once per company."""
+        """{order id: margin in percent of the untaxed amount}, at product cost.
+
+        The lines are read in one query (product, quantity, unit) rather than
+        as records: a recompute pass covers up to thousands of orders.
+        """
+        orders = orders.sudo()
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "product_uom_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line
+                    WHERE order_id = ANY(%s) AND product_id IS NOT NULL AND display_type IS NULL""",
+                orders.ids,
+            )
+        )
+        lines_of = defaultdict(list)
+        for order_id, product_id, quantity, uom_id in rows:
+            lines_of[order_id].append((product_id, quantity, uom_id))
+        products = self.env["product.product"].browse({row[1] for row in rows})
+        Uom = self.env["uom.uom"]
         margins = {}
-        for company, company_orders in orders.sudo().grouped("company_id").items():
-            products = company_orders.order_line.product_id.with_company(company)
-            cost_of = dict(zip(products.ids, products.mapped("standard_price"), strict=True))
+        for company, company_orders in orders.grouped("company_id").items():
+            company_products = products.with_company(company)
+            cost_of = dict(zip(company_products.ids, company_products.mapped("standard_price"), strict=True))
+            uom_of = {product.id: product.uom_id for product in company_products}
             for order in company_orders:
                 untaxed = order.amount_untaxed
                 if not untaxed:
                     margins[order.id] = 0.0
                     continue
                 cost = 0.0
-                for line in order.order_line:
-                    product = line.product_id
-                    if line.display_type or not product:
-                        continue
-                    quantity = line.product_uom_qty
-                    if line.product_uom_id != product.uom_id:
-                        quantity = line.product_uom_id._compute_quantity(quantity, product.uom_id)
-                    cost += cost_of[product.id] * quantity
+                for product_id, line_quantity, uom_id in lines_of[order.id]:
+                    product_uom = uom_of[product_id]
+                    quantity = line_quantity
+                    if uom_id != product_uom.id:
+                        quantity = Uom.browse(uom_id)._compute_quantity(line_quantity, product_uom)
+                    cost += cost_of[product_id] * quantity
                 if order.currency_id != company.currency_id:
                     cost = company.currency_id._convert(
                         cost, order.currency_id, company, order.date_order or fields.Date.today()
