@@ -745,27 +745,34 @@ class OrderVisibility(models.Model):
 
     @api.model
     def _detect_payment_overdue(self, now):
-        invoices = self.env["account.move"].search(
-            [
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                ("invoice_date_due", "<", fields.Date.context_today(self)),
-                ("line_ids.sale_line_ids", "!=", False),
-            ]
+        """Posted customer invoices of orders, past due and not paid.
+
+        One query from the overdue invoices to their orders' visibility
+        records (the sweep runs as the engine, over every company).
+        """
+        self.env["account.move"].flush_model(["move_type", "state", "payment_state", "invoice_date_due", "name"])
+        self.env["account.move.line"].flush_model(["move_id"])
+        self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
+        self.flush_model(["sale_order_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT DISTINCT visibility.id, invoice.id, invoice.name, invoice.invoice_date_due
+                     FROM account_move invoice
+                     JOIN account_move_line item ON item.move_id = invoice.id
+                     JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = item.id
+                     JOIN sale_order_line line ON line.id = rel.order_line_id
+                     JOIN order_visibility visibility ON visibility.sale_order_id = line.order_id
+                    WHERE invoice.move_type = 'out_invoice' AND invoice.state = 'posted'
+                      AND invoice.payment_state IN ('not_paid', 'partial') AND invoice.invoice_date_due < %s""",
+                fields.Date.context_today(self),
+            )
         )
-        orders = invoices.line_ids.sale_line_ids.order_id
-        visibility_by_order = {v.sale_order_id.id: v.id for v in self.search([("sale_order_id", "in", orders.ids)])}
-        detected = {}
-        for invoice in invoices:
-            for order in invoice.line_ids.sale_line_ids.order_id:
-                if order.id in visibility_by_order:
-                    detected[(visibility_by_order[order.id], "account.move", invoice.id)] = {
-                        "detail": self.env._(
-                            "%(invoice)s was due on %(date)s", invoice=invoice.name, date=invoice.invoice_date_due
-                        )
-                    }
-        return detected
+        return {
+            (visibility_id, "account.move", invoice_id): {
+                "detail": self.env._("%(invoice)s was due on %(date)s", invoice=name, date=due)
+            }
+            for visibility_id, invoice_id, name, due in rows
+        }
 
     @api.model
     def _detect_margin_exception(self, now):
@@ -797,12 +804,15 @@ class OrderVisibility(models.Model):
         """
         detected = {}
         waiting = self.search([("stage", "in", ("awaiting_stock", "partially_shipped"))])
+        Move = self.env["stock.move"]
         for start in range(0, len(waiting), BATCH_SIZE):
-            for visibility in waiting[start : start + BATCH_SIZE]:
-                moves = visibility.sale_order_id.picking_ids.move_ids.filtered(
-                    lambda m: m.state not in ("done", "cancel")
-                )
-                origins = self.env["stock.move"].browse(moves._rollup_move_origs())
+            batch = waiting[start : start + BATCH_SIZE]
+            facts = batch._stage_facts()
+            Move.browse([m.id for f in facts.values() for m in f.open_moves])._rollup_move_origs_fetch()
+            origins_of = {v.id: facts[v.sale_order_id.id].open_moves._rollup_move_origs() for v in batch}
+            all_origins = [move_id for ids in origins_of.values() for move_id in ids]
+            for visibility in batch:
+                origins = Move.browse(origins_of[visibility.id]).with_prefetch(all_origins)
                 purchase_lines = origins.purchase_line_id.filtered(
                     lambda line: line.order_id.state == "purchase" and line.qty_received < line.product_qty
                 )
