@@ -2,7 +2,7 @@
 {
     "name": "Order Visibility Demo Scenario",
     "summary": "A realistic distributor: customers, vendors, warehouses and orders in every stage",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Hidden",
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",
@@ -10,6 +10,7 @@
     "depends": ["order_visibility"],
     "data": [
         "data/res_partner_data.xml",
+        "data/res_users_data.xml",
         "data/product_data.xml",
         "data/stock_warehouse_data.xml",
     ],

@@ -4,13 +4,17 @@
 Partners, products, vendor prices and the second warehouse are XML data
 (``data/*.xml``). This hook adds what only real documents can express: the
 initial inventory, open purchase orders, and sales orders taken through
-quotation, confirmation, reservation, delivery (with a backorder),
-invoicing, payment and cancellation. The Order Visibility engine derives
-every stage from those documents; nothing here writes a stage.
+quotation, approval requests and decisions, confirmation, the credit
+policy, reservation, make-to-order purchasing, delivery (with a
+backorder), invoicing, payment and cancellation. The Order Visibility
+engine derives every stage from those documents and opens the exceptions;
+nothing here writes a stage or an exception. What the hook does adjust is
+*when* things happened (see ``DemoScenario.backdate_timeline``), then it
+runs the exception sweep once so that the queue is filled at installation.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -57,15 +61,26 @@ PURCHASES = [
 # Sales orders. ``flow`` is how far the order is taken with real Odoo flows:
 #   draft    quotation left as is
 #   sent     quotation marked as sent
-#   confirm  confirmed; stock reservation decides awaiting stock / ready
+#   confirm  confirmation asked: a threshold may require an approval (the
+#            order stays a quotation, approval pending), the credit policy
+#            may hold it, else stock reservation decides awaiting stock /
+#            ready to ship
+#   approve  confirmation asked, then the approval granted: confirmed
+#   release  confirmed and held by the credit policy, then a release of the
+#            hold requested (pending approval)
 #   partial  confirmed, what is reserved is delivered, the rest backordered
 #   ship     confirmed and delivered (every step of the warehouse's route)
 #   invoice  delivered, invoiced and posted
 #   pay      delivered, invoiced, posted and paid
 #   cancel   confirmed, then cancelled
-# ``ordered``: order date, days ago. ``promised``: commitment date in days
-# from now (negative: in the past, so an open order is late).
-# ``invoiced``: invoice date, days ago.
+# ``lines``: (product, quantity) or (product, quantity, discount %).
+# ``salesperson``: xml id of the order's salesperson, who also asks for its
+# confirmation (default: the administrator). ``ordered``: order date, days
+# ago. ``promised``: commitment date in days from now (negative: in the
+# past, so an open order is late). ``decided``: date of the approval or of
+# the release request, days ago; ``note``: its reason. ``invoiced``: invoice
+# date, days ago. ``vendor_date``: for make-to-order goods, the receipt date
+# the vendor confirmed, days from now.
 ORDERS = [
     {
         "xmlid": "sale_order_iberia_quotation",
@@ -157,6 +172,21 @@ ORDERS = [
         "ordered": 4,
         "promised": -1,
     },
+    # Invoiced flows in the order of their invoice dates, so that invoice
+    # numbers follow the dates. Unpaid 35 days after its due date: the
+    # credit policy holds this customer's next orders (below).
+    {
+        "xmlid": "sale_order_costa_verde_overdue_invoice",
+        "customer": "customer_costa_verde_catering",
+        "salesperson": "user_account_manager",
+        "ref": "CVC-ENC-0088",
+        "lines": [("product_penne_rigate", 40), ("product_peeled_tomatoes", 96)],
+        "flow": "invoice",
+        "ordered": 54,
+        "promised": -50,
+        # 15-day terms: due 35 days ago, beyond the 30-day overdue threshold.
+        "invoiced": 50,
+    },
     {
         "xmlid": "sale_order_alpen_invoiced",
         "customer": "customer_alpen_gastro",
@@ -194,6 +224,77 @@ ORDERS = [
         "flow": "cancel",
         "ordered": 12,
     },
+    # Governance: thresholds gate the confirmation (DESIGN.md §3).
+    {
+        "xmlid": "sale_order_harbor_tender_pending_approval",
+        "customer": "customer_harbor_fresh",
+        "salesperson": "user_account_manager",
+        "ref": "HFF-TND-2026-07",
+        # 51,000 untaxed: reaches the high-value amount (50,000).
+        "lines": [("product_olive_oil", 1200)],
+        "flow": "confirm",
+        "ordered": 2,
+        "promised": 21,
+    },
+    {
+        "xmlid": "sale_order_iberia_low_margin_pending_approval",
+        "customer": "customer_iberia_hospitality",
+        "salesperson": "user_account_manager",
+        "ref": "IHS-PO-2026-0431",
+        # 40 % off for a hotel group's winter menu promotion: 4 % margin.
+        "lines": [("product_penne_rigate", 80, 40)],
+        "flow": "confirm",
+        "ordered": 1,
+        "promised": 9,
+    },
+    {
+        "xmlid": "sale_order_ferretti_low_margin_approved",
+        "customer": "customer_ferretti_industrial",
+        "salesperson": "user_account_manager",
+        "ref": "FFI-OA-88240",
+        # Pallets priced against a competitor: 8 % margin, approved anyway.
+        "lines": [("product_euro_pallet", 200, 30)],
+        "flow": "approve",
+        "ordered": 3,
+        "decided": 2,
+        "note": "Price matched to keep the pallet pooling account; margin reviewed at the contract renewal.",
+        "promised": 4,
+    },
+    # Credit: the unpaid invoice above holds the customer's next orders.
+    {
+        "xmlid": "sale_order_costa_verde_credit_hold",
+        "customer": "customer_costa_verde_catering",
+        "salesperson": "user_account_manager",
+        "ref": "CVC-ENC-0117",
+        "lines": [("product_olive_oil", 12), ("product_basmati_rice", 20)],
+        "flow": "confirm",
+        "ordered": 3,
+        "promised": 2,
+    },
+    {
+        "xmlid": "sale_order_costa_verde_release_requested",
+        "customer": "customer_costa_verde_catering",
+        "salesperson": "user_account_manager",
+        "ref": "CVC-ENC-0121",
+        "lines": [("product_peeled_tomatoes", 48), ("product_durum_flour", 10)],
+        "flow": "release",
+        "ordered": 2,
+        "decided": 1,
+        "note": "The customer announced a transfer covering the overdue invoice this week.",
+        "promised": 5,
+    },
+    # Make-to-order: printed boxes bought for this order; the vendor's print
+    # run lands after the date promised to the customer.
+    {
+        "xmlid": "sale_order_vlaamse_supply_delay",
+        "customer": "customer_vlaamse_horeca",
+        "ref": "VHG-2026-1071",
+        "lines": [("product_printed_pizza_box", 40)],
+        "flow": "confirm",
+        "ordered": 4,
+        "promised": 5,
+        "vendor_date": 9,
+    },
 ]
 
 
@@ -202,8 +303,9 @@ def _post_init_demo_scenario(env):
     admin = env.ref("base.user_admin")
     rdc = env.ref(f"{MODULE}.warehouse_rotterdam_dc")
     company = rdc.company_id
-    # Documents belong to the administrator (salesperson, buyer), in the
-    # company of the demo warehouses; access rights are not the point here.
+    # Documents belong to the administrator (salesperson, buyer, approver)
+    # unless an order names its salesperson, in the company of the demo
+    # warehouses; access rights are not the point here.
     env = env(user=admin.id, su=True, context=dict(env.context, allowed_company_ids=[company.id]))
     DemoScenario(env, company, rdc).run()
 
@@ -217,6 +319,7 @@ class DemoScenario:
             [("company_id", "=", company.id), ("id", "!=", rdc.id)], order="sequence, id", limit=1
         )
         self.warehouses = {"main": main, "rdc": rdc}
+        self.dated_transition_ids = set()
 
     def ref(self, name):
         return self.env.ref(f"{MODULE}.{name}")
@@ -227,27 +330,66 @@ class DemoScenario:
     def days_ago(self, days):
         return self.now - timedelta(days=days)
 
+    def as_salesperson(self, records, spec):
+        """``records`` as the order's salesperson would act (still superuser)."""
+        if not spec.get("salesperson"):
+            return records
+        return records.with_user(self.ref(spec["salesperson"])).sudo()
+
     def register_xmlid(self, record, name):
         self.env["ir.model.data"].create(
             {"module": MODULE, "name": name, "model": record._name, "res_id": record.id, "noupdate": True}
         )
 
-    def commit_point(self):
+    def commit_point(self, order=None, at=None):
         """What a commit does (flush, pre-commit hooks), so that every step
-        of a flow leaves its own transition on the order timeline."""
+        of a flow leaves its own transition on the order timeline; the
+        step happened at ``at`` in the story of ``order``."""
         self.env.cr.flush()
+        if order is not None:
+            self.backdate_timeline(order, at)
+
+    def backdate_timeline(self, order, at):
+        """Date the stage changes the last step of ``order`` caused at ``at``.
+
+        The engine stamps a transition and ``stage_since`` with the time it
+        sees the change: the installation. The story happened over the last
+        weeks, so the new transitions (``changed_at`` and the hours spent in
+        the stage they leave) and the order's ``stage_since`` are moved to
+        the step's date. Without it the timelines, stage aging and the
+        exceptions that measure time in a stage (stale quotation, stale
+        order, invoice blocked) could not show the story. This is demo data
+        only: the engine itself never rewrites history.
+        """
+        at = min(at, self.now)
+        visibility = order.visibility_ids
+        transitions = self.env["order.visibility.transition"].search(
+            [("visibility_id", "=", visibility.id), ("id", "not in", list(self.dated_transition_ids))], order="id"
+        )
+        since = None
+        for transition in transitions:
+            if since is None:  # when the previous stage began, as the engine measured it
+                since = transition.changed_at - timedelta(hours=transition.duration_hours)
+            hours = max((at - since).total_seconds(), 0.0) / 3600.0
+            transition.write({"changed_at": at, "duration_hours": round(hours, 4)})
+            since = at
+        self.dated_transition_ids.update(transitions.ids)
+        if transitions or not visibility.last_transition_id:
+            visibility.stage_since = at
 
     # ------------------------------------------------------------------
 
     def run(self):
         self.ensure_chart_of_accounts()
         self.set_product_taxes()
+        self.enable_make_to_order()
         self.load_initial_stock()
         self.create_purchases()
         orders = self.env["sale.order"]
         for spec in ORDERS:
             orders |= self.create_order(spec)
         _logger.info("Order Visibility demo scenario: %d sales orders created", len(orders))
+        self.run_exception_sweep()
 
     def ensure_chart_of_accounts(self):
         """Invoices need a chart of accounts on the company.
@@ -283,6 +425,11 @@ class DemoScenario:
             templates.filtered(lambda t: not t.taxes_id).taxes_id = sale_tax
         if purchase_tax:
             templates.filtered(lambda t: t.purchase_ok and not t.supplier_taxes_id).supplier_taxes_id = purchase_tax
+
+    def enable_make_to_order(self):
+        """What Inventory's setting *Replenish on Order (MTO)* does: the
+        route of the printed pizza boxes (make-to-order + buy) applies."""
+        self.env.ref("stock.route_warehouse0_mto").active = True
 
     def load_initial_stock(self):
         """A real inventory adjustment (stock moves), dated weeks ago."""
@@ -327,45 +474,92 @@ class DemoScenario:
     def create_order(self, spec):
         ordered_at = self.days_ago(spec["ordered"])
         promised = spec.get("promised")
+        salesperson = self.ref(spec["salesperson"]) if spec.get("salesperson") else self.env.user
         order = self.env["sale.order"].create(
             {
                 "partner_id": self.ref(spec["customer"]).id,
+                "user_id": salesperson.id,
                 "client_order_ref": spec["ref"],
                 "warehouse_id": self.warehouses[spec.get("warehouse", "main")].id,
                 "date_order": ordered_at,
                 "commitment_date": self.now + timedelta(days=promised) if promised is not None else False,
                 "order_line": [
-                    Command.create({"product_id": self.product(name).id, "product_uom_qty": quantity})
-                    for name, quantity in spec["lines"]
+                    Command.create(
+                        {
+                            "product_id": self.product(name).id,
+                            "product_uom_qty": quantity,
+                            "discount": discount[0] if discount else 0.0,
+                        }
+                    )
+                    for name, quantity, *discount in spec["lines"]
                 ],
             }
         )
         self.register_xmlid(order, spec["xmlid"])
-        self.commit_point()
+        self.commit_point(order, ordered_at)
         flow = spec["flow"]
         if flow == "sent":
             order.action_quotation_sent()
         elif flow != "draft":
-            order.action_confirm()
+            self.as_salesperson(order, spec).action_confirm()
             # Confirmation stamps the order date with today: keep the story's.
             order.date_order = ordered_at
-        self.commit_point()
-        if flow == "partial":
+        self.commit_point(order, ordered_at)
+        if spec.get("vendor_date"):
+            self.confirm_purchases(order, ordered_at, self.now + timedelta(days=spec["vendor_date"]))
+        if flow == "approve":
+            self.approve(order, spec, ordered_at)
+        elif flow == "release":
+            self.request_credit_release(order, spec)
+        elif flow == "partial":
             self.deliver(order, ordered_at, backorder=True)
         elif flow in ("ship", "invoice", "pay"):
             self.deliver(order, ordered_at)
         if flow in ("invoice", "pay"):
             invoices = self.invoice(order, self.days_ago(spec["invoiced"]))
             if flow == "pay":
-                self.pay(invoices)
+                self.pay(order, invoices)
         elif flow == "cancel":
             order.action_cancel()
             order.message_post(
                 body=self.env._("Cancelled at the customer's request: the bakery sourced flour locally this month."),
                 subtype_xmlid="mail.mt_note",
             )
-            self.commit_point()
+            self.commit_point(order, ordered_at + timedelta(days=1))
         return order
+
+    def confirm_purchases(self, order, ordered_at, vendor_date):
+        """The buyer confirms the requests for quotation that make-to-order
+        lines of ``order`` created, with the receipt date the vendor gave."""
+        lines = self.env["purchase.order.line"].search([("move_dest_ids", "in", order.order_line.move_ids.ids)])
+        purchases = lines.order_id.filtered(lambda po: po.state in ("draft", "sent"))
+        purchases.button_confirm()
+        purchases.order_line.date_planned = vendor_date
+        self.commit_point(order, ordered_at)
+
+    def approve(self, order, spec, ordered_at):
+        """An approver (the administrator: neither the requester nor the
+        salesperson) approves the pending requests: the order is confirmed."""
+        approvals = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "pending")
+        if not approvals:
+            raise UserError(self.env._("Demo scenario: %(order)s has no approval to decide.", order=order.name))
+        approvals.action_approve(note=spec["note"])
+        if order.state != "sale":
+            raise UserError(self.env._("Demo scenario: %(order)s was not confirmed.", order=order.name))
+        order.date_order = ordered_at
+        self.commit_point(order, self.days_ago(spec["decided"]))
+
+    def request_credit_release(self, order, spec):
+        """The salesperson asks for the hold to be released, with a reason."""
+        visibility = order.visibility_ids
+        if not visibility.credit_hold:
+            raise UserError(self.env._("Demo scenario: %(order)s is not on credit hold.", order=order.name))
+        self.as_salesperson(visibility, spec).action_request_credit_release()
+        self.as_salesperson(order, spec).message_post(
+            body=self.env._("Credit release requested: %(reason)s", reason=spec["note"]),
+            subtype_xmlid="mail.mt_note",
+        )
+        self.commit_point(order, self.days_ago(spec["decided"]))
 
     def deliver(self, order, ordered_at, backorder=False):
         """Validate what is reserved, step by step along the warehouse route.
@@ -380,7 +574,7 @@ class DemoScenario:
                 break
             for picking in ready:
                 self.validate(picking, shipped_at, backorder=backorder)
-                self.commit_point()
+                self.commit_point(order, shipped_at)
 
     def validate(self, picking, done_at, backorder=False):
         # skip_sms: no SMS to the demo customers, no "send SMS?" wizard.
@@ -405,12 +599,36 @@ class DemoScenario:
         invoices = order._create_invoices()
         invoices.invoice_date = invoiced_at.date()
         invoices.action_post()
-        self.commit_point()
+        self.commit_point(order, invoiced_at)
         return invoices
 
-    def pay(self, invoices):
+    def pay(self, order, invoices):
         paid_on = min(invoices[0].invoice_date + timedelta(days=12), fields.Date.context_today(invoices[0]))
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoices.ids).create(
             {"payment_date": paid_on}
         )._create_payments()
-        self.commit_point()
+        self.commit_point(order, datetime.combine(paid_on, self.now.time()))
+
+    # ------------------------------------------------------------------
+
+    def run_exception_sweep(self):
+        """Fill the exception queue now, as the scheduled sweep will.
+
+        ``order.visibility._cron_exception_sweep`` reports its progress with
+        ``ir.cron._commit_progress``, which commits the transaction when it
+        runs outside a scheduled job; a post-init hook must not commit (the
+        installation commits once the addon is installed, or rolls it all
+        back). So this runs what the sweep runs, without the commits: the
+        detection of each time-based exception type (``_detect_<code>``),
+        the synchronisation of the open exceptions with it, then the risk
+        scores, which count the open exceptions.
+        """
+        Visibility = self.env["order.visibility"]
+        OrderException = self.env["order.visibility.exception"]
+        now = fields.Datetime.now()
+        for code in self.env["order.visibility.exception.type"].search([]).mapped("code"):
+            detect = getattr(Visibility, f"_detect_{code}", None)
+            if detect is not None:
+                OrderException._sync(code, detect(now), None)
+        Visibility.search([("company_id", "=", self.company.id)])._update_risk()
+        self.env.cr.flush()

@@ -1,5 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
 from odoo import fields
+from odoo.addons.order_visibility.models.order_visibility import STAGES
 from odoo.tests import TransactionCase, tagged
 
 MODULE = "order_visibility_demo"
@@ -20,7 +23,39 @@ EXPECTED_STAGES = {
     "sale_order_ferretti_paid": "paid",
     "sale_order_harbor_services": "confirmed",
     "sale_order_boulangerie_cancelled": "cancelled",
+    "sale_order_harbor_tender_pending_approval": "pending_approval",
+    "sale_order_iberia_low_margin_pending_approval": "pending_approval",
+    "sale_order_ferretti_low_margin_approved": "ready_to_ship",
+    "sale_order_costa_verde_overdue_invoice": "invoiced",
+    "sale_order_costa_verde_credit_hold": "credit_hold",
+    "sale_order_costa_verde_release_requested": "pending_approval",
+    "sale_order_vlaamse_supply_delay": "awaiting_stock",
 }
+
+# Open exceptions the engine and the sweep run by the hook must have opened,
+# per type: every type the core can open, except delivery_exception (inbound
+# carrier milestones of the webhooks addon, not built yet).
+EXPECTED_EXCEPTIONS = {
+    "credit_hold": ["sale_order_costa_verde_credit_hold", "sale_order_costa_verde_release_requested"],
+    "stock_shortage": [
+        "sale_order_ferretti_awaiting_stock",
+        "sale_order_harbor_awaiting_stock",
+        "sale_order_vlaamse_supply_delay",
+    ],
+    "supply_delay": ["sale_order_vlaamse_supply_delay"],
+    "late_shipment": ["sale_order_ferretti_awaiting_stock"],
+    "stale_quotation": ["sale_order_boulangerie_stale_quotation"],
+    "stale_order": ["sale_order_ferretti_awaiting_stock"],
+    "invoice_blocked": ["sale_order_iberia_shipped"],
+    "payment_overdue": ["sale_order_alpen_invoiced", "sale_order_costa_verde_overdue_invoice"],
+    "margin_exception": ["sale_order_ferretti_low_margin_approved"],
+    "approval_pending": [
+        "sale_order_harbor_tender_pending_approval",
+        "sale_order_iberia_low_margin_pending_approval",
+        "sale_order_costa_verde_release_requested",
+    ],
+}
+OPEN_STATES = ("open", "acknowledged", "snoozed")
 
 
 @tagged("post_install", "-at_install")
@@ -30,26 +65,132 @@ class TestDemoScenario(TransactionCase):
     def ref_demo(self, name):
         return self.env.ref(f"{MODULE}.{name}")
 
-    def test_orders_cover_the_canonical_stages(self):
-        orders = self.env["sale.order"].browse(
+    def demo_orders(self):
+        return self.env["sale.order"].browse(
             self.env["ir.model.data"].search([("module", "=", MODULE), ("model", "=", "sale.order")]).mapped("res_id")
         )
+
+    def test_orders_cover_the_canonical_stages(self):
+        orders = self.demo_orders()
+        self.assertEqual(len(orders), len(EXPECTED_STAGES))
         visibilities = self.env["order.visibility"].search([("sale_order_id", "in", orders.ids)])
         self.assertEqual(len(visibilities), len(orders), "every demo order has its visibility record")
-        self.assertLessEqual(
-            {
-                "draft",
-                "awaiting_stock",
-                "ready_to_ship",
-                "partially_shipped",
-                "shipped",
-                "invoiced",
-                "paid",
-                "confirmed",
-                "cancelled",
-            },
-            set(visibilities.mapped("stage")),
+        all_stages = {
+            "cancelled",
+            "draft",
+            "pending_approval",
+            "credit_hold",
+            "confirmed",
+            "awaiting_stock",
+            "ready_to_ship",
+            "partially_shipped",
+            "shipped",
+            "invoiced",
+            "paid",
+        }
+        self.assertEqual(all_stages, {code for code, _label in STAGES}, "the engine's stages, all 11")
+        self.assertEqual(set(visibilities.mapped("stage")), all_stages)
+
+    def test_every_exception_type_is_open(self):
+        """The queue is filled at installation: the engine's own exceptions
+        and those of the sweep the hook runs once."""
+        OrderException = self.env["order.visibility.exception"]
+        demo_exceptions = OrderException.search(
+            [("sale_order_id", "in", self.demo_orders().ids), ("state", "in", OPEN_STATES)]
         )
+        open_codes = set(demo_exceptions.mapped("code"))
+        shipped_codes = set(self.env["order.visibility.exception.type"].search([]).mapped("code"))
+        self.assertEqual(open_codes, shipped_codes - {"delivery_exception"})
+        self.assertEqual(set(EXPECTED_EXCEPTIONS), open_codes)
+        for code, xmlids in EXPECTED_EXCEPTIONS.items():
+            for xmlid in xmlids:
+                with self.subTest(code=code, order=xmlid):
+                    order = self.ref_demo(xmlid)
+                    exceptions = OrderException.search(
+                        [("sale_order_id", "=", order.id), ("code", "=", code), ("state", "in", OPEN_STATES)]
+                    )
+                    self.assertTrue(exceptions)
+                    self.assertTrue(exceptions.owner_id, "every exception has an owner")
+                    self.assertTrue(exceptions.activity_ids, "and a to-do for them")
+        visibility = self.ref_demo("sale_order_ferretti_awaiting_stock").visibility_ids
+        self.assertEqual(
+            set(visibility.exception_ids.filtered(lambda e: e.state in OPEN_STATES).mapped("code")),
+            {"stock_shortage", "late_shipment", "stale_order"},
+        )
+        self.assertEqual(visibility.exception_count, 3)
+        self.assertGreaterEqual(visibility.risk_score, 60, "the risk score counts the sweep's exceptions")
+
+    def test_scheduled_sweep_finds_the_same_queue(self):
+        """The hook runs the sweep's detections without its commits: the
+        scheduled action, run as the scheduler does, opens and resolves
+        nothing more."""
+        OrderException = self.env["order.visibility.exception"]
+        before = OrderException.search([("state", "in", OPEN_STATES)])
+        with self.enter_registry_test_mode():
+            self.env.ref("order_visibility.ir_cron_exception_sweep").method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(OrderException.search([("state", "in", OPEN_STATES)]), before)
+
+    def test_supply_delay_follows_the_make_to_order_chain(self):
+        order = self.ref_demo("sale_order_vlaamse_supply_delay")
+        delivery_move = order.order_line.move_ids
+        self.assertEqual(delivery_move.procure_method, "make_to_order")
+        purchase_line = delivery_move.move_orig_ids.purchase_line_id
+        self.assertEqual(purchase_line.order_id.partner_id, self.ref_demo("vendor_twente_packaging"))
+        self.assertEqual(purchase_line.order_id.state, "purchase")
+        self.assertGreater(purchase_line.date_planned, order.commitment_date, "the print run lands after the promise")
+        delay = self.env["order.visibility.exception"].search(
+            [("sale_order_id", "=", order.id), ("code", "=", "supply_delay")]
+        )
+        self.assertEqual(delay.related_record, purchase_line.order_id)
+
+    def test_approvals_and_credit(self):
+        admin = self.env.ref("base.user_admin")
+        manager = self.ref_demo("user_account_manager")
+        reasons = {
+            "sale_order_harbor_tender_pending_approval": ("high_value", "pending"),
+            "sale_order_iberia_low_margin_pending_approval": ("low_margin", "pending"),
+            "sale_order_ferretti_low_margin_approved": ("low_margin", "approved"),
+            "sale_order_costa_verde_release_requested": ("credit_release", "pending"),
+        }
+        for xmlid, (reason, state) in reasons.items():
+            with self.subTest(order=xmlid):
+                order = self.ref_demo(xmlid)
+                approval = order.visibility_ids.approval_ids
+                self.assertEqual((approval.reason, approval.state), (reason, state))
+                self.assertEqual((approval.requested_by, order.user_id), (manager, manager))
+                if state == "pending":
+                    self.assertTrue(approval.with_user(admin).can_decide, "the administrator may decide it")
+                    self.assertFalse(approval.with_user(manager).can_decide, "the requester may not")
+                else:
+                    self.assertEqual(approval.decided_by, admin)
+                    self.assertEqual(order.state, "sale")
+        for xmlid in ("sale_order_harbor_tender_pending_approval", "sale_order_iberia_low_margin_pending_approval"):
+            self.assertIn(self.ref_demo(xmlid).state, ("draft", "sent"), "gated: still a quotation")
+        for xmlid in ("sale_order_costa_verde_credit_hold", "sale_order_costa_verde_release_requested"):
+            visibility = self.ref_demo(xmlid).visibility_ids
+            self.assertTrue(visibility.credit_hold)
+            self.assertIn("overdue", visibility.credit_hold_reason)
+        overdue = self.ref_demo("sale_order_costa_verde_overdue_invoice").invoice_ids
+        self.assertEqual(overdue.payment_state, "not_paid")
+        self.assertLess(overdue.invoice_date_due, fields.Date.today() - timedelta(days=30))
+
+    def test_timelines_follow_the_story(self):
+        """Transitions and stage_since carry the story's dates, not the
+        installation's (backdated by the hook)."""
+        now = fields.Datetime.now()
+        stale = self.ref_demo("sale_order_boulangerie_stale_quotation").visibility_ids
+        self.assertLess(stale.stage_since, now - timedelta(days=20))
+        shipped = self.ref_demo("sale_order_iberia_shipped").visibility_ids
+        self.assertEqual(shipped.last_transition_id.to_stage, "shipped")
+        self.assertEqual(shipped.stage_since, shipped.last_transition_id.changed_at)
+        self.assertLess(shipped.stage_since, now - timedelta(days=5))
+        paid = self.ref_demo("sale_order_ferretti_paid").visibility_ids
+        timeline = paid.transition_ids.sorted(lambda t: (t.changed_at, t.id))
+        self.assertEqual(timeline.mapped("to_stage"), ["ready_to_ship", "shipped", "invoiced", "paid"])
+        self.assertEqual(timeline.mapped("changed_at"), sorted(timeline.mapped("changed_at")))
+        self.assertLess(timeline[0].changed_at, now - timedelta(days=19))
+        self.assertAlmostEqual(timeline[1].duration_hours, 48.0, delta=0.01, msg="2 days ready, then shipped")
 
     def test_each_order_is_in_its_stage(self):
         for xmlid, stage in EXPECTED_STAGES.items():
@@ -113,7 +254,7 @@ class TestDemoScenario(TransactionCase):
             .search([("module", "=", MODULE), ("model", "=", "res.partner"), ("name", "=like", "vendor\\_%")])
             .mapped("res_id")
         )
-        self.assertEqual(len(vendors), 3)
+        self.assertEqual(len(vendors), 4)
         supplierinfo = self.env["product.supplierinfo"].search([("partner_id", "in", vendors.ids)])
         self.assertEqual(supplierinfo.partner_id, vendors)
         self.assertTrue(all(delay > 0 for delay in supplierinfo.mapped("delay")))
