@@ -230,7 +230,7 @@ class BulkGenerator:
             invoices.action_post()
             self.scenario.commit_point()
             if flow == "pay":
-                self.scenario.pay(invoices)
+                self.scenario.pay(order, invoices)
         elif flow == "cancel":
             order.action_cancel()
             self.scenario.commit_point()
