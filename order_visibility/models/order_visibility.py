@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
@@ -145,6 +146,13 @@ class OrderVisibility(models.Model):
             visibility.exception_count = len(open_exceptions)
             worst = max(open_exceptions.mapped("severity"), key=SEVERITY_RANK.get, default=False)
             visibility.worst_severity = worst
+
+    @api.depends("sale_order_id")
+    def _compute_display_name(self):
+        # Order Visibility users (buyers, warehouse leads) may have no Sales
+        # rights: the name of the order is all they get from it.
+        for visibility in self:
+            visibility.display_name = visibility.sale_order_id.sudo().display_name
 
     def _compute_is_at_risk(self):
         threshold = self._param("order_visibility.at_risk_threshold")
@@ -860,7 +868,9 @@ class OrderVisibility(models.Model):
     # ------------------------------------------------------------------
 
     def action_recompute(self):
-        """Recompute the stage of the selected orders now."""
+        """Recompute the stage of the selected orders now (managers)."""
+        if not self.env.user.has_group("order_visibility.group_order_visibility_manager"):
+            raise AccessError(self.env._("Only Order Visibility managers can recompute orders."))
         self._recompute_orders(self.sale_order_id, cause="manual")
         return True
 

@@ -64,9 +64,11 @@ class OrderVisibilityApproval(models.Model):
             return self.env._("Only Order Visibility managers can decide approvals.")
         if user == self.requested_by:
             return self.env._("You requested this approval: another approver must decide it.")
-        if user == self.sale_order_id.user_id:
+        # Approvers need not have Sales rights: read the order as the related fields do.
+        if user == self.salesperson_id:
             return self.env._(
-                "You are the salesperson of %(order)s: another approver must decide it.", order=self.sale_order_id.name
+                "You are the salesperson of %(order)s: another approver must decide it.",
+                order=self.sale_order_id.sudo().name,
             )
         return None
 

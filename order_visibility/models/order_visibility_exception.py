@@ -16,6 +16,28 @@ EXCEPTION_STATES = [
     ("snoozed", "Snoozed"),
     ("resolved", "Resolved"),
 ]
+# The audit trail of an exception: only the engine and the actions below
+# (acknowledge, snooze, resolve, escalate) write it, as superuser. Managers
+# may still reassign (owner) and re-rate (severity, tracked) by hand.
+LIFECYCLE_FIELDS = frozenset(
+    {
+        "visibility_id",
+        "type_id",
+        "state",
+        "opened_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
+        "snoozed_until",
+        "escalated_at",
+        "escalation_count",
+        "detail",
+        "res_model",
+        "res_id",
+    }
+)
 
 
 class OrderVisibilityException(models.Model):
@@ -142,6 +164,15 @@ class OrderVisibilityException(models.Model):
         domain = [("type_id.group_id", "in", self.env.user.all_group_ids.ids)]
         return domain if positive else ["!", *domain]
 
+    def write(self, vals):
+        if not self.env.su and LIFECYCLE_FIELDS.intersection(vals):
+            raise AccessError(
+                self.env._(
+                    "The lifecycle of an exception is audited: acknowledge, snooze, resolve or escalate it instead."
+                )
+            )
+        return super().write(vals)
+
     # ------------------------------------------------------------------
     # Opening and auto-resolving (called by the engine and the sweeps)
     # ------------------------------------------------------------------
@@ -229,6 +260,7 @@ class OrderVisibilityException(models.Model):
     def _close(self, reason):
         if not self:
             return
+        self = self.sudo()  # lifecycle fields: written by the engine only
         self.write(
             {
                 "state": "resolved",
@@ -322,6 +354,7 @@ class OrderVisibilityException(models.Model):
     # ------------------------------------------------------------------
 
     def _escalate(self, reason):
+        self = self.sudo()  # lifecycle fields: written by the engine only
         by_severity = defaultdict(self.browse)
         for exception in self:
             rank = min(SEVERITY_RANK[exception.severity] + 1, len(SEVERITIES) - 1)

@@ -1,4 +1,5 @@
 from . import test_security
+from . import test_access_matrix
 from . import test_settings
 from . import test_stage_engine
 from . import test_exceptions
