@@ -239,7 +239,9 @@ class OrderVisibilityException(models.Model):
         todo = self.env.ref("mail.mail_activity_data_todo")
         model_id = self.env["ir.model"]._get_id(self._name)
         today = fields.Date.context_today(self)
-        self.env["mail.activity"].create(
+        # The owners see them in their activities; no e-mail per activity
+        # (a sweep opening hundreds would flood their inboxes).
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
             [
                 {
                     "activity_type_id": todo.id,
