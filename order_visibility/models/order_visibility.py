@@ -41,6 +41,10 @@ ORDER_FIELDS = [
     "state", "company_id", "currency_id", "partner_id", "date_order", "commitment_date", "picking_policy",
     "amount_untaxed", "amount_total", "visibility_stage", "warehouse_id",
 ]  # fmt: skip
+MOVE_FIELDS = [
+    "state", "procure_method", "location_id", "picking_id", "product_id", "product_uom", "product_uom_qty",
+    "quantity", "purchase_line_id",
+]  # fmt: skip
 LINE_FIELDS = [
     "order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type", "state", "customer_lead",
 ]  # fmt: skip
@@ -222,9 +226,6 @@ class OrderVisibility(models.Model):
         orders.order_line.fetch(LINE_FIELDS)
         visibilities = self._ensure_for_orders(orders)
         facts = visibilities._stage_facts()
-        # Warm the cache of the open moves' chains once for all orders:
-        # stage and risk follow them order by order.
-        self.env["stock.move"].browse([m.id for f in facts.values() for m in f.open_moves])._rollup_move_origs_fetch()
         stages = visibilities._derive_stages(facts)
         now = fields.Datetime.now()
         changed = defaultdict(self.browse)
@@ -312,10 +313,10 @@ class OrderVisibility(models.Model):
         severity_points = {"low": 2, "medium": 5, "high": 15, "critical": 25}
         changed = defaultdict(list)
         open_severities = defaultdict(list)
-        for exception in self.env["order.visibility.exception"].search_fetch(
-            [("visibility_id", "in", self.ids), ("state", "!=", "resolved")], ["visibility_id", "severity"]
+        for visibility, severity, count in self.env["order.visibility.exception"]._read_group(
+            [("visibility_id", "in", self.ids), ("state", "!=", "resolved")], ["visibility_id", "severity"], ["__count"]
         ):
-            open_severities[exception.visibility_id.id].append(exception.severity)
+            open_severities[visibility.id] += [severity] * count
         for visibility in self:
             score, reasons = 0, []
             if visibility.stage in TO_SHIP_STAGES or visibility.stage in ("pending_approval", "confirmed"):
@@ -359,7 +360,7 @@ class OrderVisibility(models.Model):
         short = self._short_moves(open_moves)
         if not short:
             return now
-        origins = self.env["stock.move"].browse(short._rollup_move_origs())
+        origins = self.env["stock.move"].browse(short._rollup_move_origs()).with_prefetch(open_moves._prefetch_ids)
         planned = [
             line.date_planned
             for line in origins.purchase_line_id
@@ -462,11 +463,16 @@ class OrderVisibility(models.Model):
                 orders.ids,
             )
         )
-        all_open = [move_id for row in rows for move_id in row[4]]
+        # The open moves and every move of their chains share one prefetch
+        # set: reading the chain of one order reads those of all orders.
+        all_open = self.env["stock.move"].browse([move_id for row in rows for move_id in row[4]])
+        all_open._rollup_move_origs_fetch()
+        prefetch = tuple(all_open._rollup_move_origs())
         Move = self.env["stock.move"]
+        Move.browse(prefetch).fetch(MOVE_FIELDS)
         return {
             order_id: StageFacts(
-                state, invoice_status, delivered, Move.browse(open_ids).with_prefetch(all_open), payment_states
+                state, invoice_status, delivered, Move.browse(open_ids).with_prefetch(prefetch), payment_states
             )
             for order_id, state, invoice_status, delivered, open_ids, payment_states in rows
         }
@@ -508,7 +514,7 @@ class OrderVisibility(models.Model):
         """
         short = moves.filtered(lambda m: m.state in SHORT_MOVE_STATES)
         for move in moves.filtered(lambda m: m.state == "waiting"):
-            origins = self.env["stock.move"].browse(move._rollup_move_origs()) - move
+            origins = self.env["stock.move"].browse(move._rollup_move_origs()).with_prefetch(moves._prefetch_ids) - move
             if not origins and move.procure_method == "make_to_order":
                 short |= move  # its purchase or production is not even confirmed
             elif any(
@@ -816,11 +822,9 @@ class OrderVisibility(models.Model):
         for start in range(0, len(waiting), BATCH_SIZE):
             batch = waiting[start : start + BATCH_SIZE]
             facts = batch._stage_facts()
-            Move.browse([m.id for f in facts.values() for m in f.open_moves])._rollup_move_origs_fetch()
-            origins_of = {v.id: facts[v.sale_order_id.id].open_moves._rollup_move_origs() for v in batch}
-            all_origins = [move_id for ids in origins_of.values() for move_id in ids]
             for visibility in batch:
-                origins = Move.browse(origins_of[visibility.id]).with_prefetch(all_origins)
+                open_moves = facts[visibility.sale_order_id.id].open_moves
+                origins = Move.browse(open_moves._rollup_move_origs()).with_prefetch(open_moves._prefetch_ids)
                 purchase_lines = origins.purchase_line_id.filtered(
                     lambda line: line.order_id.state == "purchase" and line.qty_received < line.product_qty
                 )
