@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from freezegun import freeze_time
+
 from odoo.tests import tagged
 
 from .common import OrderVisibilityCommon
@@ -32,4 +34,34 @@ class TestSetBasedEngine(OrderVisibilityCommon):
         one = self._engine_queries(self._orders(1))
         self.env.invalidate_all()
         ten = self._engine_queries(self._orders(10))
+        self.assertLessEqual(ten, one + 5, f"1 order: {one} queries, 10 orders: {ten}")
+
+    def test_sweep_risk_refresh_cost_does_not_grow_with_orders(self):
+        """The sweep refreshes the risk of every order to ship, in batches."""
+
+        def risk_queries(count):
+            # Half of the goods are missing: short moves, whose chains the
+            # risk score follows to find when the goods can leave. Frozen
+            # time: the refresh finds the scores right and writes nothing.
+            self.set_stock(self.goods, count)
+            orders = self.env["sale.order"]
+            for _i in range(count):
+                orders |= self.create_order([(self.goods, 2), (self.goods_b, 1)])
+            orders.action_confirm()
+            self.flush()
+            self.env.invalidate_all()
+            visibilities = orders.visibility_ids
+            self.assertIn("awaiting_stock", visibilities.mapped("stage"))
+            self.env.invalidate_all()
+            # As the sweep finds them: one search, one prefetch set.
+            visibilities = self.env["order.visibility"].search([("id", "in", visibilities.ids)])
+            before = self.env.cr.sql_log_count
+            visibilities.sudo()._update_risk()  # as the sweep runs it
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        with freeze_time("2026-06-01 09:00:00"):
+            one = risk_queries(1)
+            self.env.invalidate_all()
+            ten = risk_queries(10)
         self.assertLessEqual(ten, one + 5, f"1 order: {one} queries, 10 orders: {ten}")
