@@ -10,8 +10,8 @@ from .common import OrderVisibilityCommon
 class TestSetBasedEngine(OrderVisibilityCommon):
     """Query-count guards: the engine's cost must not grow per order (N+1)."""
 
-    def _orders(self, count):
-        self.set_stock(self.goods, 10 * count)
+    def _orders(self, count, stock_per_order=10):
+        self.set_stock(self.goods, stock_per_order * count)
         orders = self.env["sale.order"]
         for _i in range(count):
             orders |= self.create_order([(self.goods, 2), (self.goods_b, 1)])
@@ -43,14 +43,7 @@ class TestSetBasedEngine(OrderVisibilityCommon):
             # Half of the goods are missing: short moves, whose chains the
             # risk score follows to find when the goods can leave. Frozen
             # time: the refresh finds the scores right and writes nothing.
-            self.set_stock(self.goods, count)
-            orders = self.env["sale.order"]
-            for _i in range(count):
-                orders |= self.create_order([(self.goods, 2), (self.goods_b, 1)])
-            orders.action_confirm()
-            self.flush()
-            self.env.invalidate_all()
-            visibilities = orders.visibility_ids
+            visibilities = self._orders(count, stock_per_order=1).visibility_ids
             self.assertIn("awaiting_stock", visibilities.mapped("stage"))
             self.env.invalidate_all()
             # As the sweep finds them: one search, one prefetch set.
