@@ -435,6 +435,8 @@ class OrderVisibility(models.Model):
         self.env["sale.order"].flush_model(["state", "invoice_status"])
         self.env["sale.order.line"].flush_model(["order_id", "product_id", "qty_delivered", "invoice_lines"])
         self.env["product.template"].flush_model(["type"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["stock.location"].flush_model(["usage"])
         self.env["stock.picking"].flush_model(["sale_id"])
         self.env["stock.move"].flush_model(["picking_id", "state", "location_id"])
         self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
@@ -523,7 +525,7 @@ class OrderVisibility(models.Model):
                 for o in origins
             ):
                 short |= move
-        return short
+        return short.with_prefetch(moves._prefetch_ids)
 
     def _has_pending_approval(self):
         return any(approval.state == "pending" for approval in self.approval_ids)
@@ -548,7 +550,9 @@ class OrderVisibility(models.Model):
         as records: a recompute pass covers up to thousands of orders.
         """
         orders = orders.sudo()
-        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "product_uom_id"])
+        self.env["sale.order.line"].flush_model(
+            ["order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type"]
+        )
         rows = self.env.execute_query(
             SQL(
                 """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line

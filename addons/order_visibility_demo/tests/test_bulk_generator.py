@@ -24,6 +24,8 @@ class TestBulkGenerator(TransactionCase):
         self.assertGreater(len(lines), 2 * len(self.copies))
         self.assertEqual(lines.order_id, self.copies)
         self.assertGreater(len(self.copies.partner_id), 5, "copies are spread over the customers")
+        for visibility in self.copies.visibility_ids:
+            self.assertEqual(visibility.customer_priority, visibility.partner_id.ov_priority)
         # Transfers, moves and invoices belong to their own copy.
         for order in self.copies.filtered("picking_ids")[:50]:
             self.assertEqual(order.picking_ids.move_ids.sale_line_id, order.order_line.filtered("move_ids"))
