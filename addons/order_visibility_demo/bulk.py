@@ -75,7 +75,7 @@ NOT_SHARED_MODELS = {
 # in PROMISE_DAYS. With the default settings, 100,000 orders end with about
 # 30,000 open exceptions (measured: 25,952 opened by the first sweep and
 # about 6,000 stock shortages): stale quotations, late and stale orders,
-# shortages, invoices blocked or overdue; DESIGN.md §8 budgets 20,000.
+# shortages, invoices blocked or overdue; the performance budgets assume 20,000.
 PROFILES = [
     {"flow": "draft", "share": 12, "days": 18},
     {"flow": "sent", "share": 5, "days": 18},

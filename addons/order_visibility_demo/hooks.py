@@ -224,7 +224,7 @@ ORDERS = [
         "flow": "cancel",
         "ordered": 12,
     },
-    # Governance: thresholds gate the confirmation (DESIGN.md §3).
+    # Governance: thresholds gate the confirmation (docs/architecture.md, Governing).
     {
         "xmlid": "sale_order_harbor_tender_pending_approval",
         "customer": "customer_harbor_fresh",
@@ -380,6 +380,7 @@ class DemoScenario:
     # ------------------------------------------------------------------
 
     def run(self):
+        self.switch_on_governance()
         self.ensure_chart_of_accounts()
         self.set_product_taxes()
         self.enable_make_to_order()
@@ -390,6 +391,17 @@ class DemoScenario:
             orders |= self.create_order(spec)
         _logger.info("Order Visibility demo scenario: %d sales orders created", len(orders))
         self.run_exception_sweep()
+
+    def switch_on_governance(self):
+        """The approval and credit rules are off after installing the suite;
+        the distributor of the demo has switched them on in Settings."""
+        params = self.env["ir.config_parameter"]
+        for key in (
+            "order_visibility.approve_high_value",
+            "order_visibility.approve_low_margin",
+            "order_visibility.hold_overdue",
+        ):
+            params.set_param(key, True)
 
     def ensure_chart_of_accounts(self):
         """Invoices need a chart of accounts on the company.
@@ -501,7 +513,8 @@ class DemoScenario:
         if flow == "sent":
             order.action_quotation_sent()
         elif flow != "draft":
-            self.as_salesperson(order, spec).action_confirm()
+            # As the order form's Confirm button does: a rule may request an approval.
+            self.as_salesperson(order, spec).with_context(order_visibility_approval="request").action_confirm()
             # Confirmation stamps the order date with today: keep the story's.
             order.date_order = ordered_at
         self.commit_point(order, ordered_at)

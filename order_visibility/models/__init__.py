@@ -10,3 +10,4 @@ from . import sale_order
 from . import stock_move
 from . import stock_picking
 from . import account_move
+from . import payment_transaction

@@ -399,7 +399,10 @@ class OrderVisibility(models.Model):
         pending = self.approval_ids.filtered(lambda a: a.state == "pending")
         exceptions._sync(
             "approval_pending",
-            {(a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a.name} for a in pending},
+            {
+                (a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a._exception_detail()}
+                for a in pending
+            },
             self,
         )
 
@@ -413,7 +416,7 @@ class OrderVisibility(models.Model):
     def _derive_stages(self, facts=None):
         """{visibility id: stage code} from the orders' current documents.
 
-        The rules are the table of DESIGN.md §1, evaluated top-down, on the
+        The rules are the table of docs/architecture.md (Stages), top-down, on the
         facts read for all orders at once (see ``_stage_facts``).
         """
         facts = facts if facts is not None else self._stage_facts()
@@ -528,19 +531,15 @@ class OrderVisibility(models.Model):
         return short.with_prefetch(moves._prefetch_ids)
 
     def _has_pending_approval(self):
-        return any(approval.state == "pending" for approval in self.approval_ids)
+        # A review after the fact does not hold the order: it is confirmed already.
+        return any(approval.state == "pending" and not approval.is_review for approval in self.approval_ids)
 
     def _is_on_credit_hold(self):
         return self.credit_hold
 
     # ------------------------------------------------------------------
-    # Governance: thresholds checked at confirmation
+    # Margins (the low-margin approval rule and the margin exception)
     # ------------------------------------------------------------------
-
-    @api.model
-    def _margin_of(self, order):
-        """Margin of ``order`` in percent of its untaxed amount (cost: product cost)."""
-        return self._margins(order)[order.id]
 
     @api.model
     def _margins(self, orders):
@@ -588,91 +587,6 @@ class OrderVisibility(models.Model):
                     )
                 margins[order.id] = (untaxed - cost) / untaxed * 100.0
         return margins
-
-    @api.model
-    def _approvals_needed(self, order):
-        """[(reason, detail)] the thresholds require before ``order`` is confirmed."""
-        order = order.sudo()
-        needed = []
-        high_value = self._param("order_visibility.high_value_amount")
-        amount = order.currency_id._convert(
-            order.amount_untaxed,
-            order.company_id.currency_id,
-            order.company_id,
-            order.date_order or fields.Date.today(),
-        )
-        if high_value and amount >= high_value:
-            needed.append(
-                (
-                    "high_value",
-                    self.env._(
-                        "Untaxed amount %(amount)s %(currency)s reaches the %(threshold)s approval threshold",
-                        amount=f"{amount:,.2f}",
-                        currency=order.company_id.currency_id.name,
-                        threshold=f"{high_value:,.2f}",
-                    ),
-                )
-            )
-        minimum = self._param("order_visibility.min_margin_percent")
-        margin = self._margin_of(order)
-        if order.amount_untaxed and margin < minimum:
-            needed.append(
-                (
-                    "low_margin",
-                    self.env._(
-                        "Margin %(margin).1f %% is below the %(minimum).1f %% minimum", margin=margin, minimum=minimum
-                    ),
-                )
-            )
-        return needed
-
-    @api.model
-    def _credit_hold_reasons(self, orders):
-        """{order id: reason} for confirmed ``orders`` the credit policy holds."""
-        orders = orders.sudo()
-        reasons = {}
-        partners = orders.partner_id.commercial_partner_id
-        if self._param("order_visibility.use_credit_limit"):
-            for order in orders:
-                partner = order.partner_id.commercial_partner_id
-                limit = partner.credit_limit
-                if limit > 0:
-                    exposure = partner.credit + order.currency_id._convert(
-                        order.amount_total, order.company_id.currency_id, order.company_id, fields.Date.today()
-                    )
-                    if exposure > limit:
-                        reasons[order.id] = self.env._(
-                            "Exposure %(exposure)s over the credit limit %(limit)s",
-                            exposure=f"{exposure:,.2f}",
-                            limit=f"{limit:,.2f}",
-                        )
-        days = self._param("order_visibility.overdue_days")
-        overdue = (
-            self.env["account.move.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("partner_id", "in", partners.ids),
-                    ("account_type", "=", "asset_receivable"),
-                    ("parent_state", "=", "posted"),
-                    ("reconciled", "=", False),
-                    ("amount_residual", ">", 0),
-                    ("date_maturity", "<", fields.Date.today() - timedelta(days=days)),
-                ],
-                ["partner_id"],
-                ["amount_residual:sum"],
-            )
-        )
-        overdue_by_partner = dict(overdue)
-        for order in orders:
-            amount = overdue_by_partner.get(order.partner_id.commercial_partner_id)
-            if amount and order.id not in reasons:
-                reasons[order.id] = self.env._(
-                    "%(amount)s of receivables overdue by more than %(days)s days",
-                    amount=f"{amount:,.2f}",
-                    days=days,
-                )
-        return reasons
 
     def action_request_credit_release(self):
         """Ask an approver (not the requester, not the salesperson) to release the hold."""

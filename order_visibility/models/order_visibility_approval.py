@@ -38,6 +38,12 @@ class OrderVisibilityApproval(models.Model):
     decided_by = fields.Many2one("res.users", readonly=True)
     decided_at = fields.Datetime(readonly=True)
     note = fields.Text(readonly=True, help="Why it was approved or rejected.")
+    is_review = fields.Boolean(
+        string="Review After the Fact",
+        readonly=True,
+        help="Odoo confirmed the order by itself (online payment, portal signature) while this approval was "
+        "required: the approvers review the decision after the fact instead of holding the order.",
+    )
     can_decide = fields.Boolean(compute="_compute_can_decide")
 
     _one_pending_uniq = models.UniqueIndex(
@@ -79,9 +85,20 @@ class OrderVisibilityApproval(models.Model):
             if refusal := approval._decision_refusal():
                 raise AccessError(refusal)
 
+    def _exception_detail(self):
+        """Detail of the approval_pending exception this request keeps open."""
+        self.ensure_one()
+        if self.is_review:
+            return self.env._("%(name)s: confirmed without this approval, to review", name=self.name)
+        return self.name
+
     @api.model
-    def _request(self, visibility, reason, detail):
-        """Open a pending request (once) and tell the approvers."""
+    def _request(self, visibility, reason, detail, review=False):
+        """Open a pending request (once) and tell the approvers.
+
+        ``review``: the order is confirmed already; the request is a review
+        after the fact (it does not hold the order).
+        """
         self = self.sudo()
         existing = self.search(
             [("visibility_id", "=", visibility.id), ("reason", "=", reason), ("state", "=", "pending")]
@@ -89,13 +106,23 @@ class OrderVisibilityApproval(models.Model):
         if existing:
             return existing
         approval = self.with_context(mail_create_nolog=True).create(
-            {"visibility_id": visibility.id, "reason": reason, "detail": detail, "requested_by": self.env.uid}
+            {
+                "visibility_id": visibility.id,
+                "reason": reason,
+                "detail": detail,
+                "requested_by": self.env.uid,
+                "is_review": review,
+            }
         )
         approvers = self.env.ref("order_visibility.group_order_visibility_manager").all_user_ids.filtered(
             lambda u: u.active and not u.share and visibility.company_id in u.company_ids
         )
+        if review:
+            body = self.env._("Confirmed without approval, review requested: %(detail)s", detail=detail)
+        else:
+            body = self.env._("Approval requested: %(detail)s", detail=detail)
         approval.message_post(
-            body=self.env._("Approval requested: %(detail)s", detail=detail),
+            body=body,
             partner_ids=approvers.partner_id.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
@@ -132,8 +159,17 @@ class OrderVisibilityApproval(models.Model):
                 "%(name)s rejected by %(user)s: %(note)s", name=approval.name, user=self.env.user.name, note=note
             )
             approval.message_post(body=body, subtype_xmlid="mail.mt_note")
-            approval.sale_order_id.message_post(body=body, subtype_xmlid="mail.mt_note")
-            self.env["order.visibility"]._schedule_recompute(approval.sale_order_id, "approval rejected")
+            order = approval.sale_order_id
+            order.message_post(body=body, subtype_xmlid="mail.mt_note")
+            if approval.is_review and order.user_id:
+                # The order went ahead: its salesperson decides what to do about it.
+                order.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=order.user_id.id,
+                    summary=self.env._("Review rejected: %(name)s", name=approval.name),
+                    note=note,
+                )
+            self.env["order.visibility"]._schedule_recompute(order, "approval rejected")
         self._notify_decision("rejected")
         return True
 
@@ -151,7 +187,10 @@ class OrderVisibilityApproval(models.Model):
         pending = self.visibility_id.approval_ids.filtered(lambda a: a.state == "pending" and a != self)
         if not pending and order.state in ("draft", "sent"):
             # Confirm as the requester would have: the approval unblocks them.
-            order.with_user(self.requested_by).with_company(order.company_id).sudo().action_confirm()
+            # Another rule may apply by now: request it, as the Confirm button would.
+            order.with_user(self.requested_by).with_company(order.company_id).sudo().with_context(
+                order_visibility_approval="request"
+            ).action_confirm()
         else:
             self.env["order.visibility"]._schedule_recompute(order, "approval granted")
 

@@ -6,6 +6,12 @@ from odoo.exceptions import ValidationError
 # reads a threshold goes through ``_get_visibility_param`` so that a missing
 # or unparsable parameter falls back to the same value the Settings show.
 PARAM_DEFAULTS = {
+    # Governance rules change what Odoo does (a confirmation waits for an
+    # approval, a delivery is refused): each is off until an admin switches
+    # it on, like Odoo's own purchase double validation.
+    "order_visibility.approve_high_value": False,
+    "order_visibility.approve_low_margin": False,
+    "order_visibility.hold_overdue": False,
     "order_visibility.high_value_amount": 50000.0,
     "order_visibility.min_margin_percent": 10.0,
     "order_visibility.use_credit_limit": False,
@@ -22,18 +28,37 @@ PARAM_DEFAULTS = {
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    ov_approve_high_value = fields.Boolean(
+        string="Approve High-Value Orders",
+        config_parameter="order_visibility.approve_high_value",
+        default=PARAM_DEFAULTS["order_visibility.approve_high_value"],
+        help="Orders whose untaxed amount reaches the high-value amount need an approval before confirmation.",
+    )
+    ov_approve_low_margin = fields.Boolean(
+        string="Approve Low-Margin Orders",
+        config_parameter="order_visibility.approve_low_margin",
+        default=PARAM_DEFAULTS["order_visibility.approve_low_margin"],
+        help="Orders whose margin is below the minimum margin need an approval before confirmation.",
+    )
+    ov_hold_overdue = fields.Boolean(
+        string="Hold Orders With Overdue Receivables",
+        config_parameter="order_visibility.hold_overdue",
+        default=PARAM_DEFAULTS["order_visibility.hold_overdue"],
+        help="Put confirmed orders of customers with receivables overdue beyond the threshold on credit hold.",
+    )
     ov_high_value_amount = fields.Float(
         string="High-Value Amount",
         config_parameter="order_visibility.high_value_amount",
         default=PARAM_DEFAULTS["order_visibility.high_value_amount"],
-        help="Orders whose untaxed amount (company currency) reaches this value need an approval "
-        "before confirmation. 0 disables the rule.",
+        help="Untaxed amount (company currency) from which an order needs an approval before "
+        "confirmation, when that rule is on.",
     )
     ov_min_margin_percent = fields.Float(
         string="Minimum Margin (%)",
         config_parameter="order_visibility.min_margin_percent",
         default=PARAM_DEFAULTS["order_visibility.min_margin_percent"],
-        help="Orders whose margin is below this percentage need an approval before confirmation.",
+        help="Orders below this margin open a margin exception; when the approval rule is on, "
+        "they also need an approval before confirmation.",
     )
     ov_use_credit_limit = fields.Boolean(
         string="Hold Orders Over Credit Limit",
@@ -45,7 +70,8 @@ class ResConfigSettings(models.TransientModel):
         string="Overdue Receivables (days)",
         config_parameter="order_visibility.overdue_days",
         default=PARAM_DEFAULTS["order_visibility.overdue_days"],
-        help="Customers with posted invoices overdue by more than this many days are put on credit hold.",
+        help="When that rule is on, customers with posted invoices overdue by more than this many "
+        "days have their orders put on credit hold.",
     )
     ov_late_grace_hours = fields.Integer(
         string="Late Shipment Grace (hours)",
@@ -85,6 +111,7 @@ class ResConfigSettings(models.TransientModel):
     )
 
     @api.constrains(
+        "ov_approve_high_value",
         "ov_sweep_interval_minutes",
         "ov_high_value_amount",
         "ov_min_margin_percent",
@@ -99,6 +126,10 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             if settings.ov_high_value_amount < 0:
                 raise ValidationError(self.env._("The high-value amount cannot be negative."))
+            if settings.ov_approve_high_value and not settings.ov_high_value_amount:
+                raise ValidationError(
+                    self.env._("Set the high-value amount above 0 to require approvals of high-value orders.")
+                )
             if not 0 <= settings.ov_min_margin_percent <= 100:
                 raise ValidationError(self.env._("The minimum margin must be between 0 and 100 %."))
             for field_name in ("ov_overdue_days", "ov_late_grace_hours", "ov_invoice_lag_days"):

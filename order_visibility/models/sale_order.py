@@ -1,10 +1,16 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .order_visibility import STAGES
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
+# Context key telling action_confirm what to do when a governance rule
+# requires an approval (see _visibility_approval_mode and docs/architecture.md).
+APPROVAL_MODE_KEY = "order_visibility_approval"
 
 
 class SaleOrder(models.Model):
@@ -49,57 +55,207 @@ class SaleOrder(models.Model):
             self.env["order.visibility"]._schedule_recompute(self, cause)
         return res
 
-    def action_confirm(self):
-        """Confirm, unless a threshold requires an approval first.
+    # ------------------------------------------------------------------
+    # Governance at confirmation (each rule is off until an admin switches
+    # it on in Settings: installing the suite changes nothing here)
+    # ------------------------------------------------------------------
 
-        Orders that need an approval get a pending request (once) and stay
-        quotations; the others are confirmed, then the credit policy may
-        put them on hold. Either way nothing is half-done: the request and
-        the confirmation of the other orders commit together.
+    def action_confirm(self):
+        """Confirm, unless a switched-on approval rule says otherwise.
+
+        When no rule applies this is Odoo's confirmation, followed by the
+        credit policy (which may hold the confirmed orders). When a rule
+        requires an approval, what happens depends on who confirms (see
+        ``_visibility_approval_mode``):
+
+        - ``request`` (the Confirm buttons of the order form): the approval
+          is requested, the order stays a quotation (stage
+          ``pending_approval``) and a notification is returned;
+        - ``review`` (Odoo confirming by itself: online payment, portal
+          signature, superuser code): the order is confirmed and each
+          approval becomes a review after the fact;
+        - otherwise (code or RPC of a user): a ``UserError`` names the
+          approvals needed; nothing is confirmed, nothing is written.
         """
+        needed = self.filtered(lambda o: o.state in ("draft", "sent"))._visibility_approvals_needed()
+        if not needed:
+            result = super().action_confirm()
+            self._apply_credit_policy()
+            return result
+        mode = self._visibility_approval_mode()
+        Approval = self.env["order.visibility.approval"]
         Visibility = self.env["order.visibility"].sudo()
-        blocked = self.browse()
-        for order in self.filtered(lambda o: o.state in ("draft", "sent")):
-            # Salespeople need no Order Visibility group to confirm: read the approvals as the engine.
-            approvals = order.sudo().visibility_ids.approval_ids
-            approved = approvals.filtered(lambda a: a.state == "approved").mapped("reason")
-            needed = [(r, d) for r, d in Visibility._approvals_needed(order) if r not in approved]
-            if needed:
+        if mode == "review":
+            result = super().action_confirm()
+            for order, reasons in needed.items():
                 visibility = Visibility._ensure_for_orders(order)
-                for reason, detail in needed:
-                    self.env["order.visibility.approval"]._request(visibility, reason, detail)
-                blocked |= order
+                for reason, detail in reasons:
+                    Approval._request(visibility, reason, detail, review=True)
+            self._apply_credit_policy()
+            return result
+        blocked = self.browse([order.id for order in needed])
+        if mode != "request":
+            raise UserError(
+                self.env._(
+                    "%(orders)s cannot be confirmed without an approval (%(reasons)s). Confirm it from the order "
+                    "in Odoo to request the approval, or call action_confirm with the context key "
+                    '%(key)s set to "request".',
+                    orders=", ".join(blocked.mapped("name")),
+                    reasons="; ".join(detail for reasons in needed.values() for __, detail in reasons),
+                    key=APPROVAL_MODE_KEY,
+                )
+            )
+        for order, reasons in needed.items():
+            visibility = Visibility._ensure_for_orders(order)
+            for reason, detail in reasons:
+                Approval._request(visibility, reason, detail)
         to_confirm = self - blocked
-        result = super(SaleOrder, to_confirm).action_confirm() if to_confirm else True
         if to_confirm:
+            super(SaleOrder, to_confirm).action_confirm()
             to_confirm._apply_credit_policy()
-        if blocked:
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {
-                    "type": "warning",
-                    "sticky": False,
-                    "title": self.env._("Approval required"),
-                    "message": self.env._(
-                        "%(orders)s must be approved before confirmation; the approvers have been notified.",
-                        orders=", ".join(blocked.mapped("name")),
-                    ),
-                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-                },
-            }
-        return result
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": False,
+                "title": self.env._("Approval required"),
+                "message": self.env._(
+                    "%(orders)s must be approved before confirmation; the approvers have been notified.",
+                    orders=", ".join(blocked.mapped("name")),
+                ),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def _visibility_approval_mode(self):
+        """What a confirmation needing an approval does: request, review or refuse.
+
+        The order form's Confirm buttons pass ``request`` in their context;
+        Odoo's own automatic confirmations (payment, portal signature) pass
+        ``review``; superuser mode means Odoo acts by itself and reviews too.
+        Anything else refuses, so that no caller mistakes a quotation left
+        waiting for a confirmed order.
+        """
+        mode = self.env.context.get(APPROVAL_MODE_KEY)
+        if mode in ("request", "review"):
+            return mode
+        return "review" if self.env.su else "refuse"
+
+    def _validate_order(self):
+        # Portal signature and e-commerce checkout: the customer acted, Odoo confirms.
+        return super(SaleOrder, self.with_context(**{APPROVAL_MODE_KEY: "review"}))._validate_order()
+
+    def _visibility_approvals_needed(self):
+        """{order: [(reason, detail)]} of the switched-on approval rules, not yet approved."""
+        Visibility = self.env["order.visibility"]
+        check_value = Visibility._param("order_visibility.approve_high_value")
+        check_margin = Visibility._param("order_visibility.approve_low_margin")
+        if not self or not (check_value or check_margin):
+            return {}
+        orders = self.sudo()
+        high_value = Visibility._param("order_visibility.high_value_amount")
+        minimum = Visibility._param("order_visibility.min_margin_percent")
+        margins = Visibility._margins(orders) if check_margin else {}
+        needed = {}
+        for order in orders:
+            # Salespeople need no Order Visibility group to confirm: read the approvals as the engine.
+            approved = set(order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved").mapped("reason"))
+            reasons = []
+            company = order.company_id
+            amount = order.currency_id._convert(
+                order.amount_untaxed, company.currency_id, company, order.date_order or fields.Date.today()
+            )
+            if check_value and high_value and amount >= high_value and "high_value" not in approved:
+                reasons.append(
+                    (
+                        "high_value",
+                        self.env._(
+                            "Untaxed amount %(amount)s %(currency)s reaches the %(threshold)s approval threshold",
+                            amount=f"{amount:,.2f}",
+                            currency=company.currency_id.name,
+                            threshold=f"{high_value:,.2f}",
+                        ),
+                    )
+                )
+            margin = margins.get(order.id, 0.0)
+            if check_margin and order.amount_untaxed and margin < minimum and "low_margin" not in approved:
+                reasons.append(
+                    (
+                        "low_margin",
+                        self.env._(
+                            "Margin %(margin).1f %% is below the %(minimum).1f %% minimum",
+                            margin=margin,
+                            minimum=minimum,
+                        ),
+                    )
+                )
+            if reasons:
+                needed[self.browse(order.id)] = reasons
+        return needed
 
     def _apply_credit_policy(self):
-        Visibility = self.env["order.visibility"].sudo()
-        reasons = Visibility._credit_hold_reasons(self.filtered(lambda o: o.state == "sale"))
+        """Hold the confirmed orders of ``self`` that a switched-on credit rule catches."""
+        confirmed = self.filtered(lambda o: o.state == "sale")
+        reasons = confirmed._visibility_credit_hold_reasons()
         if not reasons:
             return
+        Visibility = self.env["order.visibility"].sudo()
         held = self.browse(list(reasons))
-        visibilities = Visibility._ensure_for_orders(held)
-        for visibility in visibilities:
+        for visibility in Visibility._ensure_for_orders(held):
             visibility.write({"credit_hold": True, "credit_hold_reason": reasons[visibility.sale_order_id.id]})
         Visibility._schedule_recompute(held, "credit hold")
+
+    def _visibility_credit_hold_reasons(self):
+        """{order id: reason} for the orders of ``self`` the credit rules hold."""
+        Visibility = self.env["order.visibility"]
+        use_limit = Visibility._param("order_visibility.use_credit_limit")
+        hold_overdue = Visibility._param("order_visibility.hold_overdue")
+        if not self or not (use_limit or hold_overdue):
+            return {}
+        orders = self.sudo()
+        reasons = {}
+        if use_limit:
+            for order in orders:
+                partner = order.partner_id.commercial_partner_id
+                limit = partner.credit_limit
+                if limit > 0:
+                    exposure = partner.credit + order.currency_id._convert(
+                        order.amount_total, order.company_id.currency_id, order.company_id, fields.Date.today()
+                    )
+                    if exposure > limit:
+                        reasons[order.id] = self.env._(
+                            "Exposure %(exposure)s over the credit limit %(limit)s",
+                            exposure=f"{exposure:,.2f}",
+                            limit=f"{limit:,.2f}",
+                        )
+        if hold_overdue:
+            days = Visibility._param("order_visibility.overdue_days")
+            overdue = dict(
+                self.env["account.move.line"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("partner_id", "in", orders.partner_id.commercial_partner_id.ids),
+                        ("account_type", "=", "asset_receivable"),
+                        ("parent_state", "=", "posted"),
+                        ("reconciled", "=", False),
+                        ("amount_residual", ">", 0),
+                        ("date_maturity", "<", fields.Date.today() - timedelta(days=days)),
+                    ],
+                    ["partner_id"],
+                    ["amount_residual:sum"],
+                )
+            )
+            for order in orders:
+                amount = overdue.get(order.partner_id.commercial_partner_id)
+                if amount and order.id not in reasons:
+                    reasons[order.id] = self.env._(
+                        "%(amount)s of receivables overdue by more than %(days)s days",
+                        amount=f"{amount:,.2f}",
+                        days=days,
+                    )
+        return reasons
 
     def action_view_visibility_timeline(self):
         self.ensure_one()

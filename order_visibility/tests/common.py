@@ -1,4 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import ast
+
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo import fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.fields import Command
 
@@ -46,7 +52,29 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
             taxes_id=False,
         )
 
+    @classmethod
+    def switch_on_governance(cls, *rules):
+        """Switch on governance rules, as an admin does in Settings (all by default).
+
+        ``rules``: approve_high_value, approve_low_margin, use_credit_limit,
+        hold_overdue. They are off after installation.
+        """
+        rules = rules or ("approve_high_value", "approve_low_margin", "use_credit_limit", "hold_overdue")
+        for rule in rules:
+            cls.env["ir.config_parameter"].set_param(f"order_visibility.{rule}", True)
+
     # -- documents -------------------------------------------------------
+
+    def confirm_in_form(self, order, user=None):
+        """Click the order form's Confirm button: call ``action_confirm`` with
+        the context the button of the real form view carries."""
+        order = order.with_user(user) if user else order
+        arch = order.get_views([(False, "form")])["views"]["form"]["arch"]
+        buttons = etree.fromstring(arch).xpath("//header/button[@name='action_confirm']")
+        self.assertTrue(buttons, "the order form has a Confirm button")
+        contexts = {button.get("context") for button in buttons}
+        self.assertEqual(len(contexts), 1, "every Confirm button of the form behaves the same")
+        return order.with_context(**ast.literal_eval(contexts.pop())).action_confirm()
 
     def create_order(self, lines, partner=None, warehouse=None, **values):
         """``lines``: iterable of (product, quantity)."""
@@ -121,6 +149,17 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
         """What a commit does: flush the ORM and run the pre-commit hooks."""
         self.env.flush_all()
         self.env.cr.flush()
+
+    def run_cron(self, xmlid, at=None):
+        """Run a scheduled action as the scheduler does, at time ``at``."""
+        self.flush()
+        # The scheduler opens its own cursors: make them share the test's.
+        with self.enter_registry_test_mode(), freeze_time(at or fields.Datetime.now()):
+            self.env.ref(xmlid).method_direct_trigger()
+        self.env.invalidate_all()
+
+    def sweep(self, at=None):
+        self.run_cron("order_visibility.ir_cron_exception_sweep", at)
 
     def visibility(self, order):
         self.flush()

@@ -35,6 +35,7 @@ class TestApprovals(OrderVisibilityCommon):
         cls.ICP = cls.env["ir.config_parameter"]
         cls.ICP.set_param("order_visibility.high_value_amount", 1000)
         cls.ICP.set_param("order_visibility.min_margin_percent", 10)
+        cls.switch_on_governance("approve_high_value", "approve_low_margin", "hold_overdue")
 
     def approvals(self, order, state="pending"):
         self.flush()
@@ -51,7 +52,7 @@ class TestApprovals(OrderVisibilityCommon):
     def test_high_value_waits_for_an_approver_then_proceeds(self):
         self.set_stock(self.goods, 50)
         order = self.create_order([(self.goods, 50)], user_id=self.salesperson.id)  # 2000 > 1000
-        result = order.with_user(self.salesperson).action_confirm()
+        result = self.confirm_in_form(order, self.salesperson)
         self.assertEqual(result["params"]["title"], "Approval required")
         self.assertEqual(order.state, "draft", "not confirmed")
         self.assertStage(order, "pending_approval")
@@ -60,7 +61,7 @@ class TestApprovals(OrderVisibilityCommon):
         self.assertEqual(len(self.open_exceptions(order, "approval_pending")), 1)
 
         # Asking again does not duplicate the request.
-        order.with_user(self.salesperson).action_confirm()
+        self.confirm_in_form(order, self.salesperson)
         self.assertEqual(len(self.approvals(order)), 1)
 
         # Segregation of duties, enforced by the server.
@@ -84,7 +85,7 @@ class TestApprovals(OrderVisibilityCommon):
     def test_low_margin_rejected_stays_blocked_with_reason(self):
         order = self.create_order([(self.goods, 2)], user_id=self.salesperson.id)
         order.order_line.price_unit = 26.0  # cost 25: 3.8 % < 10 %
-        order.with_user(self.salesperson).action_confirm()
+        self.confirm_in_form(order, self.salesperson)
         approval = self.approvals(order)
         self.assertEqual(approval.reason, "low_margin")
         self.assertIn("3.8", approval.detail)
@@ -96,7 +97,7 @@ class TestApprovals(OrderVisibilityCommon):
         self.assertStage(order, "draft")
         self.assertIn("Price below floor", order.message_ids[0].body)
         # Confirming again asks again: a rejection does not unblock.
-        order.with_user(self.salesperson).action_confirm()
+        self.confirm_in_form(order, self.salesperson)
         self.assertEqual(order.state, "draft")
         self.assertEqual(len(self.approvals(order)), 1)
         self.assertStage(order, "pending_approval")
@@ -104,13 +105,13 @@ class TestApprovals(OrderVisibilityCommon):
     def test_orders_under_thresholds_confirm_directly(self):
         self.set_stock(self.goods, 5)
         order = self.create_order([(self.goods, 5)], user_id=self.salesperson.id)  # 200, margin 37.5 %
-        self.assertIs(order.with_user(self.salesperson).action_confirm(), True)
+        self.assertIs(self.confirm_in_form(order, self.salesperson), True)
         self.assertEqual(order.state, "sale")
         self.assertFalse(self.approvals(order))
 
     def test_wizard_decides_with_note(self):
         order = self.create_order([(self.goods, 50)], user_id=self.salesperson.id)
-        order.with_user(self.salesperson).action_confirm()
+        self.confirm_in_form(order, self.salesperson)
         approval = self.approvals(order)
         wizard = (
             self.env["order.visibility.approval.wizard"]
@@ -127,7 +128,7 @@ class TestApprovals(OrderVisibilityCommon):
         self.customer.credit_limit = 100.0
         self.set_stock(self.goods, 10)
         order = self.create_order([(self.goods, 10)], user_id=self.salesperson.id)  # 400 > 100
-        order.with_user(self.salesperson).action_confirm()
+        self.confirm_in_form(order, self.salesperson)
         self.assertEqual(order.state, "sale")
         visibility = self.assertStage(order, "credit_hold")
         self.assertIn("credit limit", visibility.credit_hold_reason)

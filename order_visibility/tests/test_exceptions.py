@@ -38,17 +38,6 @@ class TestExceptions(OrderVisibilityCommon):
             [("sale_order_id", "=", order.id), ("code", "=", code), ("state", "in", list(states))]
         )
 
-    def run_cron(self, xmlid, at=None):
-        """Run a scheduled action as the scheduler does, at time ``at``."""
-        self.flush()
-        # The scheduler opens its own cursors: make them share the test's.
-        with self.enter_registry_test_mode(), freeze_time(at or fields.Datetime.now()):
-            self.env.ref(xmlid).method_direct_trigger()
-        self.env.invalidate_all()
-
-    def sweep(self, at=None):
-        self.run_cron("order_visibility.ir_cron_exception_sweep", at)
-
     # -- scenario 1: shortage -------------------------------------------
 
     def test_shortage_opens_one_exception_for_purchasing_and_resolves_on_receipt(self):
