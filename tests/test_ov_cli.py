@@ -5,6 +5,8 @@ processes; none of them installs anything.
 """
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +29,19 @@ def ov(*args, env=None, state_dir=None):
         timeout=300,
         check=False,
     )
+
+
+def cluster_of(state_dir, ov_script=REPO / "ov"):
+    """The folder of the private cluster, as ./ov status reports it."""
+    result = subprocess.run(
+        [sys.executable, str(ov_script), "status"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, OV_STATE_DIR=str(state_dir)),
+        timeout=60,
+        check=True,
+    )
+    return Path(re.search(r"private PostgreSQL cluster in (\S+)", result.stdout)[1])
 
 
 def one_sentence_error(result):
@@ -63,8 +78,8 @@ def test_stale_postgresql_lock_file(tmp_path):
     """A cluster whose server died leaves postmaster.pid behind."""
     dead = subprocess.Popen(["true"])
     dead.wait()
-    pgdata = tmp_path / "pgdata"
-    pgdata.mkdir()
+    pgdata = cluster_of(tmp_path) / "pgdata"
+    pgdata.mkdir(parents=True)
     (pgdata / "PG_VERSION").write_text("15\n")
     (pgdata / "postmaster.pid").write_text(f"{dead.pid}\n{pgdata}\n")
     result = ov("stop", state_dir=tmp_path)
@@ -72,9 +87,48 @@ def test_stale_postgresql_lock_file(tmp_path):
     line = one_sentence_error(ov("run", env={"OV_HTTP_PORT": "0"}, state_dir=tmp_path))
     assert "stale PostgreSQL lock file" in line
     assert "remove that file" in line
+    if pgdata.parent != tmp_path:
+        shutil.rmtree(pgdata.parent)
 
 
-@pytest.mark.parametrize("command", ["run", "test", "stop", "lint"])
+def test_checkout_in_a_private_home_folder(tmp_path):
+    """A clone inside a 0700 folder (root's home): the cluster starts, stops
+    and starts again, and its owner can reach it."""
+    home = tmp_path / "home"
+    clone = home / "order-visibility"
+    clone.mkdir(parents=True)
+    home.chmod(0o700)
+    shutil.copy2(REPO / "ov", clone / "ov")
+    state = clone / ".ov"
+    cluster = cluster_of(state, clone / "ov")
+    if os.geteuid() == 0:
+        assert cluster.parent == Path("/var/lib/order-visibility"), cluster
+    else:
+        assert cluster == state, "a user's own cluster stays in the checkout"
+    run = [sys.executable, str(clone / "ov")]
+    try:
+        started = subprocess.run([*run, "pg"], capture_output=True, text=True, timeout=300, check=False)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"private PostgreSQL cluster in {cluster}" in started.stdout
+        answer = subprocess.run(
+            ["psql", "-h", str(cluster / "run"), "-p", "5439", "-U", "odoo", "-d", "postgres", "-Atc", "select 42"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert answer.stdout.strip() == "42", answer.stdout + answer.stderr
+        stopped = subprocess.run([*run, "stop"], capture_output=True, text=True, timeout=120, check=False)
+        assert "private PostgreSQL cluster stopped" in stopped.stdout, stopped.stdout + stopped.stderr
+        again = subprocess.run([*run, "pg"], capture_output=True, text=True, timeout=300, check=False)
+        assert again.returncode == 0, again.stdout + again.stderr
+    finally:
+        subprocess.run([*run, "stop"], capture_output=True, timeout=120, check=False)
+        if cluster != state:
+            shutil.rmtree(cluster, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", ["run", "test", "stop", "lint", "pg", "status"])
 def test_help_lists_every_command(command):
     result = ov("--help")
     assert result.returncode == 0

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
@@ -126,6 +127,12 @@ class OrderVisibility(models.Model):
     )
     risk_explanation = fields.Text(readonly=True)
     is_at_risk = fields.Boolean(compute="_compute_is_at_risk", search="_search_is_at_risk", string="At Risk")
+    is_late = fields.Boolean(
+        compute="_compute_is_late",
+        search="_search_is_late",
+        string="Late",
+        help="The promised date has passed and goods still have to leave.",
+    )
     exception_ids = fields.One2many("order.visibility.exception", "visibility_id", string="Exceptions")
     exception_count = fields.Integer(
         string="Open Exceptions", compute="_compute_exception_summary", store=True, aggregator="sum"
@@ -164,11 +171,35 @@ class OrderVisibility(models.Model):
             visibility.is_at_risk = visibility.risk_score >= threshold
 
     def _search_is_at_risk(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(operator)
+        if operator != "in":
+            return NotImplemented  # Odoo negates the "in" domain
         threshold = self._param("order_visibility.at_risk_threshold")
-        positive = (operator == "=") == value
-        return [("risk_score", ">=" if positive else "<", threshold)]
+        return Domain.OR(
+            [Domain("risk_score", ">=", threshold)] * (True in value)
+            + [Domain("risk_score", "<", threshold)] * (False in value)
+        )
+
+    @api.depends("promised_date", "stage")
+    def _compute_is_late(self):
+        now = fields.Datetime.now()
+        for visibility in self:
+            visibility.is_late = bool(
+                visibility.promised_date
+                and visibility.promised_date < now
+                and visibility.stage in OPEN_CONFIRMED_STAGES
+            )
+
+    def _search_is_late(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        now = fields.Datetime.now()
+        late = Domain("promised_date", "<", now) & Domain("stage", "in", OPEN_CONFIRMED_STAGES)
+        on_time = (
+            Domain("promised_date", "=", False)
+            | Domain("promised_date", ">=", now)
+            | Domain("stage", "not in", OPEN_CONFIRMED_STAGES)
+        )
+        return Domain.OR([late] * (True in value) + [on_time] * (False in value))
 
     # ------------------------------------------------------------------
     # Scheduling: changes mark orders dirty; one set-based pass at flush
