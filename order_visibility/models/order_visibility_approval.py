@@ -35,7 +35,7 @@ class OrderVisibilityApproval(models.Model):
     state = fields.Selection(
         APPROVAL_STATES, required=True, default="pending", readonly=True, tracking=True, index=True
     )
-    decided_by = fields.Many2one("res.users", readonly=True)
+    decided_by = fields.Many2one("res.users", readonly=True, check_company=True)
     decided_at = fields.Datetime(readonly=True)
     note = fields.Text(readonly=True, help="Why it was approved or rejected.")
     is_review = fields.Boolean(

@@ -54,14 +54,21 @@ class OrderVisibilityException(models.Model):
     partner_id = fields.Many2one(related="visibility_id.partner_id", string="Customer", store=True)
     company_id = fields.Many2one(related="visibility_id.company_id", store=True, index=True)
     type_id = fields.Many2one(
-        "order.visibility.exception.type", required=True, readonly=True, ondelete="restrict", index=True
+        "order.visibility.exception.type",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+        index=True,
+        check_company=True,
     )
     code = fields.Char(related="type_id.code", store=True, index=True)
     team_group_id = fields.Many2one(related="type_id.group_id", string="Team")
     severity = fields.Selection(SEVERITIES, required=True, tracking=True)
     severity_rank = fields.Integer(compute="_compute_severity_rank", store=True)
     state = fields.Selection(EXCEPTION_STATES, required=True, default="open", readonly=True, index=True, tracking=True)
-    owner_id = fields.Many2one("res.users", tracking=True, domain=[("share", "=", False)], index=True)
+    owner_id = fields.Many2one(
+        "res.users", tracking=True, domain=[("share", "=", False)], index=True, check_company=True
+    )
     opened_at = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now)
     acknowledged_at = fields.Datetime(readonly=True)
     acknowledged_by = fields.Many2one("res.users", readonly=True)
@@ -189,20 +196,35 @@ class OrderVisibilityException(models.Model):
         resolved) recordsets. Idempotent: running it again changes nothing.
         """
         self = self.sudo()
-        exception_type = self.env["order.visibility.exception.type"]._by_code([code]).get(code)
-        if not exception_type:
+        Type = self.env["order.visibility.exception.type"]
+        # Exceptions still open under any type of this code, archived ones
+        # included, are matched and resolved; new ones open under the type
+        # their order's company uses.
+        all_types = Type.with_context(active_test=False).search([("code", "=", code)])
+        if not all_types:
             return self.browse(), self.browse()
-        domain = [("type_id", "=", exception_type.id), ("state", "!=", "resolved")]
+        domain = [("type_id", "in", all_types.ids), ("state", "!=", "resolved")]
         if scope is not None:
             domain.append(("visibility_id", "in", scope.ids))
-        current = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state"])
+        current = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state", "type_id"])
         by_key = {(e.visibility_id.id, e.res_model, e.res_id): e for e in current}
         to_open = [key for key in detected if key not in by_key]
-        opened = self._open(exception_type, to_open, detected)
-        resolved = self.browse()
-        if exception_type.auto_resolve:
-            resolved = current.filtered(lambda e: (e.visibility_id.id, e.res_model, e.res_id) not in detected)
-            resolved._close(self.env._("Condition cleared (resolved automatically)."))
+        opened = self.browse()
+        if to_open:
+            visibilities = self.env["order.visibility"].browse({key[0] for key in to_open})
+            company_of = {v.id: v.company_id.id for v in visibilities}
+            applicable = Type._applicable(code, visibilities.company_id)
+            keys_by_type = defaultdict(list)
+            for key in to_open:
+                exception_type = applicable.get(company_of[key[0]])
+                if exception_type:
+                    keys_by_type[exception_type].append(key)
+            for exception_type, keys in keys_by_type.items():
+                opened |= self._open(exception_type, keys, detected)
+        resolved = current.filtered(
+            lambda e: e.type_id.auto_resolve and (e.visibility_id.id, e.res_model, e.res_id) not in detected
+        )
+        resolved._close(self.env._("Condition cleared (resolved automatically)."))
         return opened, resolved
 
     @api.model
@@ -217,7 +239,8 @@ class OrderVisibilityException(models.Model):
             visibility_id, res_model, res_id = key
             order = visibility_by_id[visibility_id].sale_order_id
             info = details.get(key) or {}
-            owner_id = info.get("owner_id") or exception_type._pick_owner(order).id
+            preferred = self.env["res.users"].browse(info.get("owner_id") or [])
+            owner_id = exception_type._pick_owner(order, preferred).id
             vals_list.append(
                 {
                     "visibility_id": visibility_id,

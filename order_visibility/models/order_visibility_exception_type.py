@@ -10,6 +10,7 @@ class OrderVisibilityExceptionType(models.Model):
     _name = "order.visibility.exception.type"
     _description = "Order Exception Type"
     _order = "sequence, id"
+    _check_company_auto = True
 
     sequence = fields.Integer(default=10)
     code = fields.Char(required=True, help="Stable technical code used by the engine, sweeps and webhooks.")
@@ -25,6 +26,7 @@ class OrderVisibilityExceptionType(models.Model):
         "res.users",
         string="Owners",
         domain=[("share", "=", False)],
+        check_company=True,
         help="Preferred owners, in order; when empty, a member of the owning team, else the salesperson.",
     )
     escalation_hours = fields.Float(
@@ -57,25 +59,37 @@ class OrderVisibilityExceptionType(models.Model):
             exception_type.open_count = counts.get(exception_type._origin, 0)
 
     @api.model
-    def _by_code(self, codes):
-        """{code: type} of the active types with these codes."""
-        types = self.search([("code", "in", list(codes))])
-        return {t.code: t for t in types}
+    def _applicable(self, code, companies):
+        """{company id: type} of the active type of ``code`` each company uses.
 
-    def _pick_owner(self, order):
-        """The user who owns a new exception of this type on ``order``."""
+        A company's own type applies to that company only; the shared one
+        (no company) to every other company. A company with neither is left
+        out: nothing is opened for it.
+        """
+        types = self.search([("code", "=", code)])
+        shared = types.filtered(lambda t: not t.company_id)[:1]
+        own = {t.company_id.id: t for t in types if t.company_id}
+        return {company.id: own.get(company.id) or shared for company in companies if own.get(company.id) or shared}
+
+    def _pick_owner(self, order, preferred=None):
+        """The user who owns a new exception of this type on ``order``: the
+        ``preferred`` user, the type's owners, a member of its team, the
+        salesperson, the administrator — the first who works in the order's
+        company (none: the exception has no owner)."""
         self.ensure_one()
         company = order.company_id
-        for user in self.user_ids:
-            if company in user.company_ids:
-                return user
-        if self.group_id:
-            members = self.group_id.all_user_ids.filtered(
-                lambda u: u.active and not u.share and company in u.company_ids
-            )
-            if members:
-                return members.sorted("id")[0]
-        return order.user_id or self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
+        members = self.group_id.all_user_ids.sorted("id") if self.group_id else self.env["res.users"]
+        candidates = (
+            (preferred or self.env["res.users"])
+            | self.user_ids
+            | members
+            | order.user_id
+            | self.env.ref("base.user_admin", raise_if_not_found=False)
+        )
+        return next(
+            (user for user in candidates if user.active and not user.share and company in user.company_ids),
+            self.env["res.users"],
+        )
 
     def action_open_exceptions(self):
         self.ensure_one()
