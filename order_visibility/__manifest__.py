@@ -28,6 +28,7 @@
         "views/sale_order_views.xml",
         "views/order_visibility_menus.xml",
         "data/base_automation_data.xml",
+        "data/ir_actions_server_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

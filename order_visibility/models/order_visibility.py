@@ -165,6 +165,7 @@ class OrderVisibility(models.Model):
         for visibility in self:
             visibility.display_name = visibility.sale_order_id.sudo().display_name
 
+    @api.depends("risk_score")
     def _compute_is_at_risk(self):
         threshold = self._param("order_visibility.at_risk_threshold")
         for visibility in self:

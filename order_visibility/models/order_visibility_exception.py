@@ -4,7 +4,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import SQL
 
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
 
@@ -137,39 +139,34 @@ class OrderVisibilityException(models.Model):
             )
 
     def _search_is_overdue(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on Overdue."))
-        overdue_ids = self._overdue_domain_ids()
-        positive = (operator == "=") == value
-        return [("id", "in" if positive else "not in", overdue_ids)]
-
-    def _overdue_domain_ids(self):
+        if operator != "in":
+            return NotImplemented  # Odoo negates the "in" domain
         self.env["order.visibility.exception"].flush_model(["state", "opened_at", "type_id"])
         self.env["order.visibility.exception.type"].flush_model(["escalation_hours"])
-        self.env.cr.execute(
-            """
-            SELECT e.id
-              FROM order_visibility_exception e
-              JOIN order_visibility_exception_type t ON t.id = e.type_id
-             WHERE e.state = 'open'
-               AND t.escalation_hours > 0
-               AND e.opened_at + t.escalation_hours * interval '1 hour' < %s
-            """,
-            [fields.Datetime.now()],
+        overdue = SQL(
+            """SELECT e.id
+                 FROM order_visibility_exception e
+                 JOIN order_visibility_exception_type t ON t.id = e.type_id
+                WHERE e.state = 'open'
+                  AND t.escalation_hours > 0
+                  AND e.opened_at + t.escalation_hours * interval '1 hour' < %s""",
+            fields.Datetime.now(),
         )
-        return [row[0] for row in self.env.cr.fetchall()]
+        domains = [Domain("id", "in", overdue)] * (True in value) + [Domain("id", "not in", overdue)] * (False in value)
+        return Domain.OR(domains)
 
+    @api.depends_context("uid")
+    @api.depends("team_group_id")
     def _compute_is_my_team(self):
         groups = self.env.user.all_group_ids
         for exception in self:
             exception.is_my_team = bool(exception.team_group_id and exception.team_group_id in groups)
 
     def _search_is_my_team(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on My Team."))
-        positive = (operator == "=") == value
-        domain = [("type_id.group_id", "in", self.env.user.all_group_ids.ids)]
-        return domain if positive else ["!", *domain]
+        if operator != "in":
+            return NotImplemented  # Odoo negates the "in" domain
+        mine = Domain("type_id.group_id", "in", self.env.user.all_group_ids.ids)
+        return Domain.OR([mine] * (True in value) + [~mine] * (False in value))
 
     def write(self, vals):
         if not self.env.su and LIFECYCLE_FIELDS.intersection(vals):
@@ -410,7 +407,7 @@ class OrderVisibilityException(models.Model):
         now = fields.Datetime.now()
         woken = self.search([("state", "=", "snoozed"), ("snoozed_until", "<=", now)])
         woken.write({"state": "open", "snoozed_until": False, "opened_at": now})
-        due = self.browse(self._overdue_domain_ids())
+        due = self.search([("is_overdue", "=", True)])
         # Escalate again only one full period after the previous escalation.
         due = due.filtered(
             lambda e: not e.escalated_at or e.escalated_at + timedelta(hours=e.type_id.escalation_hours) < now

@@ -39,6 +39,22 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         self.assertTrue(all(self.rules.mapped("active")))
         self.assertTrue(all(rule.action_server_ids for rule in self.rules))
 
+    def test_rules_keep_admin_edits_and_action_code_updates(self):
+        """Automation rules are noupdate (an admin's tuning survives an
+        upgrade); the code of the Action-menu server actions is not."""
+        data = self.env["ir.model.data"].search([("module", "=", "order_visibility")])
+        noupdate = {(d.model, d.name): d.noupdate for d in data}
+        rules = {name: flag for (model, name), flag in noupdate.items() if model == "base.automation"}
+        self.assertEqual(len(rules), 3)
+        self.assertTrue(all(rules.values()), rules)
+        contextual = {
+            name: flag
+            for (model, name), flag in noupdate.items()
+            if model == "ir.actions.server" and name.startswith("action_server_")
+        }
+        self.assertIn("action_server_visibility_recompute", contextual)
+        self.assertFalse(any(contextual.values()), contextual)
+
     def test_late_promise_gives_a_high_explained_risk_and_a_todo(self):
         self.set_stock(self.goods, 3)
         order = self.create_order(
@@ -55,6 +71,29 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         self.assertIn(visibility, self.env["order.visibility"].search([("is_at_risk", "=", True)]))
         todo = self.activities(visibility, "Order at risk of missing its promised date")
         self.assertEqual(todo.user_id, self.salesperson)
+
+    def test_at_risk_rule_follows_the_setting(self):
+        """Less than a day of slack for an important customer scores 45: not
+        at risk with the default threshold (60), at risk with 40."""
+        todo_summary = "Order at risk of missing its promised date"
+        rule = self.env.ref("order_visibility.automation_order_at_risk")
+        self.assertNotIn("60", rule.filter_domain + rule.filter_pre_domain, "no hard-coded threshold")
+
+        def tight_order():
+            self.set_stock(self.goods, 1)
+            order = self.create_order(
+                [(self.goods, 1)],
+                user_id=self.salesperson.id,
+                commitment_date=fields.Datetime.now() + timedelta(hours=12),
+            )
+            order.action_confirm()
+            visibility = self.assertStage(order, "ready_to_ship")
+            self.assertEqual(visibility.risk_score, 45)
+            return visibility
+
+        self.assertFalse(self.activities(tight_order(), todo_summary))
+        self.env["ir.config_parameter"].set_param("order_visibility.at_risk_threshold", 40)
+        self.assertEqual(self.activities(tight_order(), todo_summary).user_id, self.salesperson)
 
     def test_comfortable_slack_is_low_risk(self):
         self.set_stock(self.goods, 3)

@@ -270,6 +270,39 @@ class TestExceptions(OrderVisibilityCommon):
         self.assertNotIn(shortage, self.Exception.with_user(self.ov_user).search([("is_my_team", "=", True)]))
         with freeze_time(fields.Datetime.now() + timedelta(hours=30)):
             self.assertIn(shortage, self.Exception.search([("is_overdue", "=", True)]))
+            self.assertNotIn(shortage, self.Exception.search([("is_overdue", "!=", True)]))
+        as_user = self.Exception.with_user(self.ov_user)
+        self.assertIn(shortage, as_user.search([("is_my_team", "=", False)]))
+        self.assertIn(shortage, as_user.search([("is_my_team", "!=", True)]))
+        # Computed per user: the same record, read by two users in one transaction.
+        self.assertTrue(shortage.with_user(self.buyer).is_my_team)
+        self.assertFalse(shortage.with_user(self.ov_user).is_my_team)
+
+    def test_boolean_filters_split_the_records_in_two(self):
+        """Odoo 19's search contract: =, != and in on the computed booleans
+        each give one side of a partition of the records."""
+        self.set_stock(self.goods, 1)
+        late = self.create_order([(self.goods, 3)], commitment_date=fields.Datetime.now() - timedelta(days=3))
+        late.action_confirm()
+        self.create_order([(self.goods, 1)]).action_confirm()
+        self.flush()
+        with freeze_time(fields.Datetime.now() + timedelta(hours=30)):
+            for model, field in (
+                ("order.visibility.exception", "is_overdue"),
+                ("order.visibility.exception", "is_my_team"),
+                ("order.visibility", "is_at_risk"),
+                ("order.visibility", "is_late"),
+            ):
+                Model = self.env[model].with_user(self.buyer)
+                every = Model.search([])
+                yes, no = Model.search([(field, "=", True)]), Model.search([(field, "=", False)])
+                with self.subTest(field=field):
+                    self.assertTrue(yes, "the scenario has records on the True side")
+                    self.assertFalse(yes & no)
+                    self.assertEqual(yes | no, every)
+                    self.assertEqual(Model.search([(field, "!=", True)]), no)
+                    self.assertEqual(Model.search([(field, "in", [True, False])]), every)
+                    self.assertEqual(yes, every.filtered(field))
 
     # -- scenario 9: reconciliation ---------------------------------------
 

@@ -14,6 +14,7 @@ from odoo.tests import new_test_user, tagged
 from .common import OrderVisibilityCommon
 
 MIGRATION = Path(__file__).parents[1] / "migrations" / "19.0.1.1.0" / "post-migrate.py"
+PRE_MIGRATION = MIGRATION.with_name("pre-migrate.py")
 RULES = (
     "order_visibility.approve_high_value",
     "order_visibility.approve_low_margin",
@@ -226,6 +227,33 @@ class TestGovernanceOptIn(OrderVisibilityCommon):
         migration.migrate(self.env.cr, "19.0.1.0.0")
         self.assertIs(Settings._get_visibility_param("order_visibility.approve_high_value"), False)
         self.assertIs(Settings._get_visibility_param("order_visibility.approve_low_margin"), True)
+
+    def test_upgrade_makes_the_at_risk_rule_follow_the_setting(self):
+        migration = load_script(str(MIGRATION), "order_visibility_post_migrate")
+        rule = self.env.ref("order_visibility.automation_order_at_risk")
+        shipped = {
+            "filter_pre_domain": rule.filter_pre_domain,
+            "filter_domain": rule.filter_domain,
+        }
+        rule.write(dict(zip(("filter_pre_domain", "filter_domain"), migration.OLD_AT_RISK_DOMAINS, strict=True)))
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.assertEqual({"filter_pre_domain": rule.filter_pre_domain, "filter_domain": rule.filter_domain}, shipped)
+        edited = "[('risk_score', '>=', 70)]"
+        rule.filter_domain = edited
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.assertEqual(rule.filter_domain, edited, "an admin's own domain is kept")
+
+    def test_upgrade_lets_server_action_code_update(self):
+        pre_migration = load_script(str(PRE_MIGRATION), "order_visibility_pre_migrate")
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "order_visibility"), ("name", "in", pre_migration.SERVER_ACTIONS)]
+        )
+        self.assertEqual(len(data), 3)
+        data.noupdate = True  # as 19.0.1.0.0 shipped them
+        data.flush_recordset()
+        pre_migration.migrate(self.env.cr, "19.0.1.0.0")
+        data.invalidate_recordset(["noupdate"])
+        self.assertFalse(any(data.mapped("noupdate")))
 
     def test_switching_a_rule_on_needs_a_threshold(self):
         with self.assertRaisesRegex(Exception, "high-value amount above 0"):
