@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
+from .order_visibility import PAID_STATES
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -18,10 +20,20 @@ class AccountMove(models.Model):
         return res
 
     def _compute_payment_state(self):
-        # payment_state is a stored compute: reconciliation changes it without
-        # write(). The recompute pass logs a transition only on a real change.
+        # payment_state is a stored compute: reconciling or un-reconciling a
+        # payment, or a credit note, changes it without write(). The recompute
+        # pass logs a transition only on a real change of stage.
+        before = {move.id: move._origin.payment_state for move in self if move.id}
         res = super()._compute_payment_state()
-        invoices = self.filtered(lambda m: m.id and m.state == "posted")
-        if invoices:
-            self.env["order.visibility"]._schedule_recompute(invoices._visibility_orders(), "payment registered")
+        Visibility = self.env["order.visibility"]
+        for invoice in self.filtered(lambda m: m.id and m.state == "posted"):
+            if invoice.payment_state in (*PAID_STATES, "partial"):
+                cause = "payment registered"
+            elif invoice.payment_state == "reversed":
+                cause = "invoice reversed"
+            elif before.get(invoice.id) in PAID_STATES:
+                cause = "payment removed"
+            else:
+                cause = "invoice updated"
+            Visibility._schedule_recompute(invoice._visibility_orders(), cause)
         return res

@@ -60,8 +60,8 @@ STAGE_CAUSES = {
     "awaiting_stock": ("order confirmed", "waiting for stock"),
     "ready_to_ship": ("stock reserved", "order confirmed"),
     "partially_shipped": ("goods moved",),
-    "shipped": ("goods moved", "move cancelled"),
-    "invoiced": ("invoice posted",),
+    "shipped": ("goods moved", "move cancelled", "invoice reversed", "invoice cancelled"),
+    "invoiced": ("invoice posted", "payment removed"),
     "paid": ("payment registered",),
 }
 

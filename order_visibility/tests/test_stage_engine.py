@@ -136,3 +136,73 @@ class TestStageEngine(OrderVisibilityCommon):
         orders.action_confirm()
         for order in orders:
             self.assertStage(order, "ready_to_ship")
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentsGoingBack(OrderVisibilityCommon):
+    """Paths users take after an order was invoiced or paid."""
+
+    def shipped_and_invoiced(self, quantity=4):
+        self.set_stock(self.goods, quantity)
+        order = self.create_order([(self.goods, quantity)])
+        order.action_confirm()
+        self.deliver(order.picking_ids)
+        invoice = self.invoice(order)
+        self.assertStage(order, "invoiced")
+        return order, invoice
+
+    def last_transition(self, order):
+        transition = self.visibility(order).transition_ids.sorted("id")[-1]
+        return transition.from_stage, transition.to_stage, transition.cause
+
+    def reverse(self, invoice, modify=False, lines=None):
+        """A credit note through the Credit Note wizard; ``lines``: {product: qty} to credit."""
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Returned goods"})
+        )
+        action = wizard.refund_moves()
+        credit_note = self.env["account.move"].browse(action["res_id"])
+        if lines is not None:
+            for line in credit_note.invoice_line_ids:
+                line.quantity = lines.get(line.product_id, 0)
+        credit_note.action_post()
+        return credit_note
+
+    def test_unreconciled_payment_goes_back_from_paid_to_invoiced(self):
+        order, invoice = self.shipped_and_invoiced()
+        self.pay(invoice)
+        self.assertStage(order, "paid")
+        invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").remove_move_reconcile()
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertStage(order, "invoiced")
+        self.assertEqual(self.last_transition(order), ("paid", "invoiced", "payment removed"))
+
+    def test_credit_note_cancelling_the_invoice_goes_back_to_shipped(self):
+        order, invoice = self.shipped_and_invoiced()
+        self.reverse(invoice)  # posting a full credit note reconciles it with the invoice
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertEqual(order.invoice_status, "to invoice")
+        self.assertStage(order, "shipped")
+        self.assertEqual(self.last_transition(order), ("invoiced", "shipped", "invoice reversed"))
+        # Shipped and not invoiced again: the invoice lag is reported by the sweep.
+        self.run_cron("order_visibility.ir_cron_exception_sweep", fields.Datetime.now() + timedelta(days=4))
+        blocked = self.env["order.visibility.exception"].search(
+            [("sale_order_id", "=", order.id), ("code", "=", "invoice_blocked"), ("state", "=", "open")]
+        )
+        self.assertEqual(len(blocked), 1)
+
+    def test_partial_refund_leaves_the_order_to_invoice_again(self):
+        order, invoice = self.shipped_and_invoiced(quantity=4)
+        self.pay(invoice)
+        self.assertStage(order, "paid")
+        self.reverse(invoice, lines={self.goods: 1})
+        self.assertEqual(order.order_line.qty_invoiced, 3)
+        self.assertEqual(order.invoice_status, "to invoice")
+        self.assertStage(order, "shipped")
+        from_stage, to_stage, _cause = self.last_transition(order)
+        self.assertEqual((from_stage, to_stage), ("paid", "shipped"))
+        # Invoicing the returned unit again closes the loop.
+        self.invoice(order)
+        self.assertStage(order, "invoiced")
