@@ -13,9 +13,9 @@ class AccountMove(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "state" in vals:
-            cause = {"posted": "invoice posted", "cancel": "invoice cancelled", "draft": "invoice reset to draft"}
+            cause = {"posted": "invoice_posted", "cancel": "invoice_cancelled", "draft": "invoice_reset_to_draft"}
             self.env["order.visibility"]._schedule_recompute(
-                self._visibility_orders(), cause.get(vals["state"], "invoice updated")
+                self._visibility_orders(), cause.get(vals["state"], "invoice_updated")
             )
         return res
 
@@ -28,12 +28,12 @@ class AccountMove(models.Model):
         Visibility = self.env["order.visibility"]
         for invoice in self.filtered(lambda m: m.id and m.state == "posted"):
             if invoice.payment_state in (*PAID_STATES, "partial"):
-                cause = "payment registered"
+                cause = "payment_registered"
             elif invoice.payment_state == "reversed":
-                cause = "invoice reversed"
+                cause = "invoice_reversed"
             elif before.get(invoice.id) in PAID_STATES:
-                cause = "payment removed"
+                cause = "payment_removed"
             else:
-                cause = "invoice updated"
+                cause = "invoice_updated"
             Visibility._schedule_recompute(invoice._visibility_orders(), cause)
         return res

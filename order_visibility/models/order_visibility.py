@@ -52,17 +52,51 @@ MOVE_FIELDS = [
 LINE_FIELDS = [
     "order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type", "state", "customer_lead",
 ]  # fmt: skip
+# What can cause a change of stage: stored as a code on each transition,
+# shown in the reader's language.
+CAUSES = [
+    ("installation", "Order Visibility installed"),
+    ("order_created", "Order created"),
+    ("order_confirmed", "Order confirmed"),
+    ("order_cancelled", "Order cancelled"),
+    ("order_reset_to_quotation", "Order reset to quotation"),
+    ("quotation_sent", "Quotation sent"),
+    ("order_updated", "Order updated"),
+    ("approval_requested", "Approval requested"),
+    ("approval_granted", "Approval granted"),
+    ("approval_rejected", "Approval rejected"),
+    ("credit_hold", "Credit hold"),
+    ("credit_hold_released", "Credit hold released"),
+    ("stock_reserved", "Stock reserved"),
+    ("stock_partially_reserved", "Stock partially reserved"),
+    ("waiting_for_stock", "Waiting for stock"),
+    ("goods_moved", "Goods moved"),
+    ("move_cancelled", "Move cancelled"),
+    ("stock_updated", "Stock updated"),
+    ("invoice_posted", "Invoice posted"),
+    ("invoice_cancelled", "Invoice cancelled"),
+    ("invoice_reset_to_draft", "Invoice reset to draft"),
+    ("invoice_reversed", "Invoice reversed"),
+    ("invoice_updated", "Invoice updated"),
+    ("payment_registered", "Payment registered"),
+    ("payment_removed", "Payment removed"),
+    ("milestone_received", "Milestone received"),
+    ("reconciliation", "Reconciliation"),
+    ("manual", "Recomputed by hand"),
+    ("recompute", "Recomputed"),
+]
+CAUSE_CODES = frozenset(code for code, _label in CAUSES)
 # The events that best explain reaching a stage, when several happened.
 STAGE_CAUSES = {
-    "cancelled": ("order cancelled",),
-    "draft": ("order reset to quotation", "order created"),
-    "confirmed": ("order confirmed",),
-    "awaiting_stock": ("order confirmed", "waiting for stock"),
-    "ready_to_ship": ("stock reserved", "order confirmed"),
-    "partially_shipped": ("goods moved",),
-    "shipped": ("goods moved", "move cancelled", "invoice reversed", "invoice cancelled"),
-    "invoiced": ("invoice posted", "payment removed"),
-    "paid": ("payment registered",),
+    "cancelled": ("order_cancelled",),
+    "draft": ("order_reset_to_quotation", "order_created"),
+    "confirmed": ("order_confirmed",),
+    "awaiting_stock": ("order_confirmed", "waiting_for_stock"),
+    "ready_to_ship": ("stock_reserved", "order_confirmed"),
+    "partially_shipped": ("goods_moved",),
+    "shipped": ("goods_moved", "move_cancelled", "invoice_reversed", "invoice_cancelled"),
+    "invoiced": ("invoice_posted", "payment_removed"),
+    "paid": ("payment_registered",),
 }
 
 
@@ -128,7 +162,11 @@ class OrderVisibility(models.Model):
         aggregator="avg",
         help="0-100: how likely the order misses its promised date (advisory).",
     )
-    risk_explanation = fields.Text(readonly=True)
+    # What the score is made of, language-neutral: [[reason code, {figures}], ...].
+    risk_reasons = fields.Json(readonly=True, copy=False)
+    risk_explanation = fields.Text(
+        compute="_compute_risk_explanation", help="The risk score explained, in the reader's language."
+    )
     is_at_risk = fields.Boolean(compute="_compute_is_at_risk", search="_search_is_at_risk", string="At Risk")
     is_late = fields.Boolean(
         compute="_compute_is_late",
@@ -217,6 +255,8 @@ class OrderVisibility(models.Model):
         the actual work runs once per transaction over all affected orders
         (set-based), in the same transaction, before commit.
         """
+        if cause not in CAUSE_CODES:
+            raise ValueError(f"unknown order visibility cause {cause!r}: add it to CAUSES")
         orders = orders.filtered("id")
         if not orders:
             return
@@ -358,35 +398,58 @@ class OrderVisibility(models.Model):
                 ship_date = visibility._expected_ship_date(now, facts[visibility.sale_order_id.id].open_moves)
                 promised = visibility.promised_date
                 if promised and ship_date:
-                    slack_days = (promised - ship_date).total_seconds() / 86400.0
+                    slack_days = round((promised - ship_date).total_seconds() / 86400.0, 1)
                     if slack_days < 0:
                         score += 60
-                        reasons.append(self.env._("can ship %(days).1f days after the promise", days=-slack_days))
+                        reasons.append(["late", {"days": -slack_days}])
                     elif slack_days < 1:
                         score += 40
-                        reasons.append(self.env._("less than a day of slack before the promise"))
+                        reasons.append(["no_slack", {}])
                     elif slack_days < 3:
                         score += 20
-                        reasons.append(self.env._("%(days).1f days of slack", days=slack_days))
+                        reasons.append(["slack", {"days": slack_days}])
                 if visibility.stage in ("credit_hold", "pending_approval"):
                     score += 15
-                    reasons.append(self.env._("blocked (%(stage)s)", stage=visibility._stage_label()))
+                    reasons.append(["blocked", {"stage": visibility.stage}])
             severities = open_severities[visibility.id]
             if severities:
                 score += min(40, sum(severity_points[severity] for severity in severities))
-                reasons.append(self.env._("%(count)s open exception(s)", count=len(severities)))
+                reasons.append(["exceptions", {"count": len(severities)}])
             if score and visibility.customer_priority in ("1", "2"):
                 score += 5 * int(visibility.customer_priority)
-                reasons.append(self.env._("important customer"))
+                reasons.append(["important_customer", {}])
             score = max(0, min(100, score))
-            explanation = "; ".join(reasons) if reasons else self.env._("No risk factor found.")
-            if visibility.risk_score != score or visibility.risk_explanation != explanation:
-                changed[score, explanation].append(visibility.id)
-        for (score, explanation), ids in changed.items():
-            self.browse(ids).write({"risk_score": score, "risk_explanation": explanation})
+            if visibility.risk_score != score or (visibility.risk_reasons or []) != reasons:
+                changed[score, json.dumps(reasons)].append(visibility.id)
+        for (score, reasons), ids in changed.items():
+            self.browse(ids).write({"risk_score": score, "risk_reasons": json.loads(reasons)})
 
-    def _stage_label(self):
-        return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
+    @api.depends("risk_reasons")
+    @api.depends_context("lang")
+    def _compute_risk_explanation(self):
+        stage_labels = dict(self._fields["stage"]._description_selection(self.env))
+        for visibility in self:
+            texts = [
+                visibility._risk_reason_text(code, figures, stage_labels)
+                for code, figures in visibility.risk_reasons or []
+            ]
+            visibility.risk_explanation = "; ".join(texts) if texts else self.env._("No risk factor found.")
+
+    def _risk_reason_text(self, code, figures, stage_labels):
+        """One reason of the risk score, in the reader's language."""
+        if code == "late":
+            return self.env._("can ship %(days).1f days after the promise", days=figures["days"])
+        if code == "no_slack":
+            return self.env._("less than a day of slack before the promise")
+        if code == "slack":
+            return self.env._("%(days).1f days of slack", days=figures["days"])
+        if code == "blocked":
+            return self.env._("blocked (%(stage)s)", stage=stage_labels.get(figures["stage"], figures["stage"]))
+        if code == "exceptions":
+            return self.env._("%(count)s open exception(s)", count=figures["count"])
+        if code == "important_customer":
+            return self.env._("important customer")
+        return code
 
     def _expected_ship_date(self, now, open_moves):
         """When the goods can leave: now if nothing is short, else the

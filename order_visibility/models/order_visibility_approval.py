@@ -128,7 +128,7 @@ class OrderVisibilityApproval(models.Model):
             subtype_xmlid="mail.mt_comment",
         )
         approval._notify_decision("requested")
-        self.env["order.visibility"]._schedule_recompute(visibility.sale_order_id, "approval requested")
+        self.env["order.visibility"]._schedule_recompute(visibility.sale_order_id, "approval_requested")
         return approval
 
     def action_approve(self, note=None):
@@ -169,7 +169,7 @@ class OrderVisibilityApproval(models.Model):
                     summary=self.env._("Review rejected: %(name)s", name=approval.name),
                     note=note,
                 )
-            self.env["order.visibility"]._schedule_recompute(order, "approval rejected")
+            self.env["order.visibility"]._schedule_recompute(order, "approval_rejected")
         self._notify_decision("rejected")
         return True
 
@@ -182,7 +182,7 @@ class OrderVisibilityApproval(models.Model):
                 body=self.env._("Credit hold released by %(user)s.", user=self.env.user.name),
                 subtype_xmlid="mail.mt_note",
             )
-            self.env["order.visibility"]._schedule_recompute(order, "credit hold released")
+            self.env["order.visibility"]._schedule_recompute(order, "credit_hold_released")
             return
         pending = self.visibility_id.approval_ids.filtered(lambda a: a.state == "pending" and a != self)
         if not pending and order.state in ("draft", "sent"):
@@ -192,7 +192,7 @@ class OrderVisibilityApproval(models.Model):
                 order_visibility_approval="request"
             ).action_confirm()
         else:
-            self.env["order.visibility"]._schedule_recompute(order, "approval granted")
+            self.env["order.visibility"]._schedule_recompute(order, "approval_granted")
 
     def _notify_decision(self, event):
         """Hook for webhooks: ``event`` is requested, approved or rejected."""

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
-from .order_visibility import STAGES
+from .order_visibility import CAUSES, STAGES
 
 
 class OrderVisibilityTransition(models.Model):
@@ -15,7 +15,9 @@ class OrderVisibilityTransition(models.Model):
     from_stage = fields.Selection(STAGES, readonly=True)
     to_stage = fields.Selection(STAGES, required=True, readonly=True)
     changed_at = fields.Datetime(required=True, readonly=True, index=True)
-    cause = fields.Char(readonly=True, help="What triggered the change (confirmation, delivery, payment, ...).")
+    cause = fields.Selection(
+        CAUSES, readonly=True, help="What triggered the change (confirmation, delivery, payment, ...)."
+    )
     duration_hours = fields.Float(
         string="Hours in Previous Stage",
         readonly=True,

@@ -40,18 +40,18 @@ class SaleOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         orders = super().create(vals_list)
-        self.env["order.visibility"]._schedule_recompute(orders, "order created")
+        self.env["order.visibility"]._schedule_recompute(orders, "order_created")
         return orders
 
     def write(self, vals):
         res = super().write(vals)
         if RECOMPUTE_FIELDS.intersection(vals):
             cause = {
-                "sale": "order confirmed",
-                "cancel": "order cancelled",
-                "draft": "order reset to quotation",
-                "sent": "quotation sent",
-            }.get(vals.get("state"), "order updated")
+                "sale": "order_confirmed",
+                "cancel": "order_cancelled",
+                "draft": "order_reset_to_quotation",
+                "sent": "quotation_sent",
+            }.get(vals.get("state"), "order_updated")
             self.env["order.visibility"]._schedule_recompute(self, cause)
         return res
 
@@ -204,7 +204,7 @@ class SaleOrder(models.Model):
         held = self.browse(list(reasons))
         for visibility in Visibility._ensure_for_orders(held):
             visibility.write({"credit_hold": True, "credit_hold_reason": reasons[visibility.sale_order_id.id]})
-        Visibility._schedule_recompute(held, "credit hold")
+        Visibility._schedule_recompute(held, "credit_hold")
 
     def _visibility_credit_hold_reasons(self):
         """{order id: reason} for the orders of ``self`` the credit rules hold."""

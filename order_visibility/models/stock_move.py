@@ -13,11 +13,11 @@ class StockMove(models.Model):
             orders = moves.picking_id.sale_id | moves.sale_line_id.order_id
             if orders:
                 cause = {
-                    "done": "goods moved",
-                    "assigned": "stock reserved",
-                    "partially_available": "stock partially reserved",
-                    "confirmed": "waiting for stock",
-                    "cancel": "move cancelled",
-                }.get(vals["state"], "stock updated")
+                    "done": "goods_moved",
+                    "assigned": "stock_reserved",
+                    "partially_available": "stock_partially_reserved",
+                    "confirmed": "waiting_for_stock",
+                    "cancel": "move_cancelled",
+                }.get(vals["state"], "stock_updated")
                 self.env["order.visibility"]._schedule_recompute(orders, cause)
         return res

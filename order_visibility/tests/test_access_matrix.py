@@ -255,7 +255,7 @@ class TestAccessMatrix(OrderVisibilityCommon):
 
     def test_audit_records_are_read_only_for_everyone(self):
         audit = {
-            "order.visibility.transition": (self.records_a["order.visibility.transition"][:1], {"cause": "forged"}),
+            "order.visibility.transition": (self.records_a["order.visibility.transition"][:1], {"cause": "manual"}),
             "order.visibility.approval": (self.approval_a, {"note": "forged"}),
             "order.visibility.settings.log": (
                 self.env["order.visibility.settings.log"].sudo().create({"key": "order_visibility.overdue_days"}),

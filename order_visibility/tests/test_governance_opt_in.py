@@ -255,6 +255,18 @@ class TestGovernanceOptIn(OrderVisibilityCommon):
         data.invalidate_recordset(["noupdate"])
         self.assertFalse(any(data.mapped("noupdate")))
 
+    def test_upgrade_turns_transition_causes_into_codes(self):
+        pre_migration = load_script(str(PRE_MIGRATION), "order_visibility_pre_migrate")
+        order = self.create_order([(self.goods, 1)])
+        order.action_confirm()
+        transition = self.visibility(order).transition_ids[:1]
+        self.env.cr.execute(
+            "UPDATE order_visibility_transition SET cause = 'order confirmed' WHERE id = %s", [transition.id]
+        )
+        pre_migration.migrate(self.env.cr, "19.0.1.0.0")
+        transition.invalidate_recordset(["cause"])
+        self.assertEqual(transition.cause, "order_confirmed")
+
     def test_switching_a_rule_on_needs_a_threshold(self):
         with self.assertRaisesRegex(Exception, "high-value amount above 0"):
             self.env["res.config.settings"].create({"ov_approve_high_value": True, "ov_high_value_amount": 0}).execute()

@@ -177,7 +177,7 @@ class TestPaymentsGoingBack(OrderVisibilityCommon):
         invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable").remove_move_reconcile()
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertStage(order, "invoiced")
-        self.assertEqual(self.last_transition(order), ("paid", "invoiced", "payment removed"))
+        self.assertEqual(self.last_transition(order), ("paid", "invoiced", "payment_removed"))
 
     def test_credit_note_cancelling_the_invoice_goes_back_to_shipped(self):
         order, invoice = self.shipped_and_invoiced()
@@ -185,7 +185,7 @@ class TestPaymentsGoingBack(OrderVisibilityCommon):
         self.assertEqual(invoice.payment_state, "reversed")
         self.assertEqual(order.invoice_status, "to invoice")
         self.assertStage(order, "shipped")
-        self.assertEqual(self.last_transition(order), ("invoiced", "shipped", "invoice reversed"))
+        self.assertEqual(self.last_transition(order), ("invoiced", "shipped", "invoice_reversed"))
         # Shipped and not invoiced again: the invoice lag is reported by the sweep.
         self.run_cron("order_visibility.ir_cron_exception_sweep", fields.Datetime.now() + timedelta(days=4))
         blocked = self.env["order.visibility.exception"].search(

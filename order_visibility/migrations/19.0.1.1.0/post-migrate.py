@@ -5,6 +5,8 @@
   overdue-receivables credit policy applied from installation. A database
   upgraded from an earlier version keeps what it had: each rule that was live
   is switched on, explicitly.
+- Risk explanations are stored as language-neutral reasons: the risk of
+  every open order is refreshed once so that each has its reasons.
 - The "order at risk" automation rule (noupdate data) follows the at-risk
   setting instead of a fixed 60, unless an admin edited its domains.
 """
@@ -27,6 +29,9 @@ def migrate(cr, version):
     at_risk = env.ref("order_visibility.automation_order_at_risk", raise_if_not_found=False)
     if at_risk and (at_risk.filter_pre_domain, at_risk.filter_domain) == OLD_AT_RISK_DOMAINS:
         at_risk.write(dict(zip(("filter_pre_domain", "filter_domain"), NEW_AT_RISK_DOMAINS, strict=True)))
+    visibilities = env["order.visibility"].search([("stage", "not in", ("cancelled", "paid"))])
+    for start in range(0, len(visibilities), 1000):
+        visibilities[start : start + 1000]._update_risk()
     params = env["ir.config_parameter"]
     # A high-value amount of 0 used to switch that rule off.
     high_value = params.get_param("order_visibility.high_value_amount")
