@@ -88,7 +88,7 @@ class TestApprovals(OrderVisibilityCommon):
         self.confirm_in_form(order, self.salesperson)
         approval = self.approvals(order)
         self.assertEqual(approval.reason, "low_margin")
-        self.assertIn("3.8", approval.detail)
+        self.assertEqual(approval.detail, "Margin 3.8 % is below the 10.0 % minimum")
         with self.assertRaisesRegex(ValidationError, "reason"):
             approval.with_user(self.approver).action_reject("")
         approval.with_user(self.approver).action_reject("Price below floor, requote")

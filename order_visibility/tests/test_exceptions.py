@@ -50,7 +50,10 @@ class TestExceptions(OrderVisibilityCommon):
         self.assertEqual(shortage.owner_id, self.buyer)
         self.assertEqual(shortage.severity, "high")
         self.assertEqual(shortage.related_record, order.picking_ids)
-        self.assertIn("6", shortage.detail)
+        picking = order.picking_ids
+        self.assertEqual(
+            shortage.detail, f"{picking.name} is short of 6 {self.goods.uom_id.name} {self.goods.display_name}"
+        )
         self.assertEqual(shortage.activity_ids.user_id, self.buyer)
         visibility = self.visibility(order)
         self.assertEqual((visibility.exception_count, visibility.worst_severity), (1, "high"))

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -133,7 +134,20 @@ class TestStageEngine(OrderVisibilityCommon):
         for _i in range(3):
             orders |= self.create_order([(self.goods, 2), (self.goods_b, 0)])
         orders.order_line.filtered(lambda line: not line.product_uom_qty).unlink()
-        orders.action_confirm()
+        self.flush()
+        # Spy on the engine (the real method runs): which orders each pass covers.
+        engine = type(self.env["order.visibility"])
+        recompute = engine._recompute_orders
+        passes = []
+
+        def spy(visibility, orders_, *args, **kwargs):
+            passes.append(set(orders_.ids))
+            return recompute(visibility, orders_, *args, **kwargs)
+
+        with patch.object(engine, "_recompute_orders", spy):
+            orders.action_confirm()
+            self.flush()
+        self.assertEqual(passes, [set(orders.ids)], "one pass over the three orders")
         for order in orders:
             self.assertStage(order, "ready_to_ship")
 
