@@ -640,7 +640,7 @@ class DemoScenario:
         OrderException = self.env["order.visibility.exception"]
         now = fields.Datetime.now()
         for code in self.env["order.visibility.exception.type"].search([]).mapped("code"):
-            detect = getattr(Visibility, f"_detect_{code}", None)
+            detect = getattr(OrderException, f"_detect_{code}", None)
             if detect is not None:
                 OrderException._sync(code, detect(now), None)
         Visibility.search([("company_id", "=", self.company.id)])._update_risk()
