@@ -744,7 +744,8 @@ class OrderVisibility(models.Model):
         Exception_ = self.env["order.visibility.exception"]
         # One check per active exception type that has a time-based detector
         # (order.visibility.exception._detect_<code>), in the types' order.
-        codes = dict.fromkeys(self.env["order.visibility.exception.type"].search([]).mapped("code"))
+        types = self.env["order.visibility.exception.type"].search_fetch([("code", "!=", False)], ["code"])
+        codes = dict.fromkeys(types.mapped("code"))
         checks = [
             (code, getattr(Exception_, f"_detect_{code}")) for code in codes if hasattr(Exception_, f"_detect_{code}")
         ]
