@@ -17,6 +17,7 @@ import logging
 from datetime import datetime, timedelta
 
 from odoo import fields
+from odoo.addons.order_visibility.tools import flows
 from odoo.exceptions import UserError
 from odoo.fields import Command
 
@@ -590,17 +591,7 @@ class DemoScenario:
                 self.commit_point(order, shipped_at)
 
     def validate(self, picking, done_at, backorder=False):
-        # skip_sms: no SMS to the demo customers, no "send SMS?" wizard.
-        picking = picking.with_context(skip_sms=True)
-        picking.move_ids.filtered("quantity").picked = True
-        result = picking.button_validate()
-        if isinstance(result, dict) and result.get("res_model") == "stock.backorder.confirmation":
-            wizard = self.env["stock.backorder.confirmation"].with_context(**result["context"])
-            wizard = wizard.create({})
-            if backorder:
-                wizard.process()
-            else:
-                wizard.process_cancel_backorder()
+        flows.validate_transfer(picking, backorder=backorder)
         if picking.state != "done":
             raise UserError(self.env._("Demo scenario: transfer %(name)s could not be validated.", name=picking.name))
         # The story happened on ``done_at``, not during the installation.
@@ -609,17 +600,13 @@ class DemoScenario:
         picking.move_line_ids.write({"date": done_at})
 
     def invoice(self, order, invoiced_at):
-        invoices = order._create_invoices()
-        invoices.invoice_date = invoiced_at.date()
-        invoices.action_post()
+        invoices = flows.invoice_orders(order, invoiced_at.date())
         self.commit_point(order, invoiced_at)
         return invoices
 
     def pay(self, order, invoices):
         paid_on = min(invoices[0].invoice_date + timedelta(days=12), fields.Date.context_today(invoices[0]))
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoices.ids).create(
-            {"payment_date": paid_on}
-        )._create_payments()
+        flows.register_payment(invoices, paid_on)
         self.commit_point(order, datetime.combine(paid_on, self.now.time()))
 
     # ------------------------------------------------------------------

@@ -373,7 +373,7 @@ class OrderVisibility(models.Model):
         )
 
     def _update_margins(self):
-        margins = self._margins(self.sale_order_id)
+        margins = self.sale_order_id._visibility_margins()
         self._write_changed("margin_percent", {v.id: round(margins[v.sale_order_id.id], 2) for v in self})
 
     def _update_risk(self, facts=None):
@@ -634,57 +634,6 @@ class OrderVisibility(models.Model):
 
     def _is_on_credit_hold(self):
         return self.credit_hold
-
-    # ------------------------------------------------------------------
-    # Margins (the low-margin approval rule and the margin exception)
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _margins(self, orders):
-        """{order id: margin in percent of the untaxed amount}, at product cost.
-
-        The lines are read in one query (product, quantity, unit) rather than
-        as records: a recompute pass covers up to thousands of orders.
-        """
-        orders = orders.sudo()
-        self.env["sale.order.line"].flush_model(
-            ["order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type"]
-        )
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line
-                    WHERE order_id = ANY(%s) AND product_id IS NOT NULL AND display_type IS NULL""",
-                orders.ids,
-            )
-        )
-        lines_of = defaultdict(list)
-        for order_id, product_id, quantity, uom_id in rows:
-            lines_of[order_id].append((product_id, quantity, uom_id))
-        products = self.env["product.product"].browse({row[1] for row in rows})
-        Uom = self.env["uom.uom"]
-        margins = {}
-        for company, company_orders in orders.grouped("company_id").items():
-            company_products = products.with_company(company)
-            cost_of = dict(zip(company_products.ids, company_products.mapped("standard_price"), strict=True))
-            uom_of = {product.id: product.uom_id for product in company_products}
-            for order in company_orders:
-                untaxed = order.amount_untaxed
-                if not untaxed:
-                    margins[order.id] = 0.0
-                    continue
-                cost = 0.0
-                for product_id, line_quantity, uom_id in lines_of[order.id]:
-                    product_uom = uom_of[product_id]
-                    quantity = line_quantity
-                    if uom_id != product_uom.id:
-                        quantity = Uom.browse(uom_id)._compute_quantity(line_quantity, product_uom)
-                    cost += cost_of[product_id] * quantity
-                if order.currency_id != company.currency_id:
-                    cost = company.currency_id._convert(
-                        cost, order.currency_id, company, order.date_order or fields.Date.today()
-                    )
-                margins[order.id] = (untaxed - cost) / untaxed * 100.0
-        return margins
 
     def action_request_credit_release(self):
         """Ask an approver (not the requester, not the salesperson) to release the hold."""

@@ -1,8 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .order_visibility import STAGES
 
@@ -156,7 +158,7 @@ class SaleOrder(models.Model):
         orders = self.sudo()
         high_value = Visibility._param("order_visibility.high_value_amount")
         minimum = Visibility._param("order_visibility.min_margin_percent")
-        margins = Visibility._margins(orders) if check_margin else {}
+        margins = orders._visibility_margins() if check_margin else {}
         needed = {}
         for order in orders:
             # Salespeople need no Order Visibility group to confirm: read the approvals as the engine.
@@ -193,6 +195,53 @@ class SaleOrder(models.Model):
             if reasons:
                 needed[self.browse(order.id)] = reasons
         return needed
+
+    def _visibility_margins(self):
+        """{order id: margin in percent of the untaxed amount}, at product cost
+        (the low-margin approval rule, the margin exception, the order's record).
+
+        The lines are read in one query (product, quantity, unit) rather than
+        as records: a recompute pass covers up to thousands of orders.
+        """
+        orders = self.sudo()
+        self.env["sale.order.line"].flush_model(
+            ["order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type"]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line
+                    WHERE order_id = ANY(%s) AND product_id IS NOT NULL AND display_type IS NULL""",
+                orders.ids,
+            )
+        )
+        lines_of = defaultdict(list)
+        for order_id, product_id, quantity, uom_id in rows:
+            lines_of[order_id].append((product_id, quantity, uom_id))
+        products = self.env["product.product"].browse({row[1] for row in rows})
+        Uom = self.env["uom.uom"]
+        margins = {}
+        for company, company_orders in orders.grouped("company_id").items():
+            company_products = products.with_company(company)
+            cost_of = dict(zip(company_products.ids, company_products.mapped("standard_price"), strict=True))
+            uom_of = {product.id: product.uom_id for product in company_products}
+            for order in company_orders:
+                untaxed = order.amount_untaxed
+                if not untaxed:
+                    margins[order.id] = 0.0
+                    continue
+                cost = 0.0
+                for product_id, line_quantity, uom_id in lines_of[order.id]:
+                    product_uom = uom_of[product_id]
+                    quantity = line_quantity
+                    if uom_id != product_uom.id:
+                        quantity = Uom.browse(uom_id)._compute_quantity(line_quantity, product_uom)
+                    cost += cost_of[product_id] * quantity
+                if order.currency_id != company.currency_id:
+                    cost = company.currency_id._convert(
+                        cost, order.currency_id, company, order.date_order or fields.Date.today()
+                    )
+                margins[order.id] = (untaxed - cost) / untaxed * 100.0
+        return margins
 
     def _apply_credit_policy(self):
         """Hold the confirmed orders of ``self`` that a switched-on credit rule catches."""

@@ -6,6 +6,7 @@ from lxml import etree
 
 from odoo import fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.order_visibility.tools import flows
 from odoo.fields import Command
 
 
@@ -120,28 +121,15 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
 
     def deliver(self, picking, quantities=None, backorder=True):
         """Validate ``picking``, shipping ``quantities`` {product: qty} (all if None)."""
-        for move in picking.move_ids:
-            qty = move.product_uom_qty if quantities is None else quantities.get(move.product_id, 0)
-            move.quantity = qty
-            move.picked = True
-        result = picking.button_validate()
-        if isinstance(result, dict) and result.get("res_model") == "stock.backorder.confirmation":
-            wizard = self.env["stock.backorder.confirmation"].with_context(**result["context"]).create({})
-            if backorder:
-                wizard.process()
-            else:
-                wizard.process_cancel_backorder()
-        return picking
+        if quantities is None:
+            quantities = {move.product_id: move.product_uom_qty for move in picking.move_ids}
+        return flows.validate_transfer(picking, quantities, backorder=backorder)
 
     def invoice(self, order):
-        invoices = order._create_invoices()
-        invoices.action_post()
-        return invoices
+        return flows.invoice_orders(order)
 
     def pay(self, invoices):
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoices.ids).create(
-            {}
-        )._create_payments()
+        flows.register_payment(invoices)
 
     # -- assertions ------------------------------------------------------
 
