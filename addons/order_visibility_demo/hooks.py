@@ -347,6 +347,9 @@ class DemoScenario:
         of a flow leaves its own transition on the order timeline; the
         step happened at ``at`` in the story of ``order``."""
         self.env.cr.flush()
+        # New quotations get their record right after a commit: here, now.
+        self.env["order.visibility"]._recompute_new_quotations()
+        self.env.cr.flush()
         if order is not None:
             self.backdate_timeline(order, at)
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import NamedTuple
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -32,6 +32,7 @@ PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Critical")]
 SHORT_MOVE_STATES = ("confirmed", "partially_available")
 PAID_STATES = ("paid", "in_payment")
 DIRTY_KEY = "order_visibility.dirty_orders"
+NEW_QUOTATIONS_KEY = "order_visibility.new_quotations"
 # Where an interrupted reconciliation resumes (JSON: last order id, totals so far).
 RECONCILE_PROGRESS_KEY = "order_visibility.reconcile_progress"
 # Confirmed stages in which goods still have to leave the company.
@@ -276,6 +277,44 @@ class OrderVisibility(models.Model):
         dirty = self.env.cr.precommit.data.pop(DIRTY_KEY, {})
         orders = self.env["sale.order"].browse(list(dirty)).exists()
         self._recompute_orders(orders, causes=dirty)
+
+    @api.model
+    def _schedule_after_commit(self, quotations):
+        """Give new quotations their visibility record right after commit.
+
+        A new quotation's stage is ``draft`` (the mirror on sale.order says
+        so from its creation) and nothing is emitted for it, so the record is
+        created in a transaction of its own once the quotation is committed:
+        creating quotations costs Odoo's own transaction nothing. If that
+        transaction fails, the nightly reconciliation creates the record.
+        """
+        quotations = quotations.filtered("id")
+        if not quotations:
+            return
+        postcommit = self.env.cr.postcommit
+        pending = postcommit.data.get(NEW_QUOTATIONS_KEY)
+        if pending is None:
+            pending = postcommit.data[NEW_QUOTATIONS_KEY] = set()
+            registry = self.env.registry
+
+            @postcommit.add
+            def create_visibility_of_new_quotations():
+                with registry.cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._recompute_new_quotations(pending)
+
+        pending.update(quotations.ids)
+
+    @api.model
+    def _recompute_new_quotations(self, order_ids=None):
+        """Recompute the quotations ``_schedule_after_commit`` waits for (all
+        those of the current transaction when ``order_ids`` is None: what a
+        commit would do, for code that must see them before it commits)."""
+        if order_ids is None:
+            order_ids = self.env.cr.postcommit.data.pop(NEW_QUOTATIONS_KEY, set())
+        if not order_ids:
+            return self.env["order.visibility.transition"]
+        orders = self.env["sale.order"].browse(sorted(order_ids)).exists()
+        return self.sudo()._recompute_orders(orders, cause="order_created")
 
     # ------------------------------------------------------------------
     # The engine

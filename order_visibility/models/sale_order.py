@@ -18,11 +18,14 @@ APPROVAL_MODE_KEY = "order_visibility_approval"
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
-    visibility_ids = fields.One2many("order.visibility", "sale_order_id")
+    visibility_ids = fields.One2many(
+        "order.visibility", "sale_order_id", groups="order_visibility.group_order_visibility_user"
+    )
     # Mirror of order.visibility.stage, written by the engine, so that sales
     # lists can filter and group by it.
     visibility_stage = fields.Selection(
         STAGES,
+        default="draft",
         readonly=True,
         copy=False,
         index=True,
@@ -42,7 +45,9 @@ class SaleOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         orders = super().create(vals_list)
-        self.env["order.visibility"]._schedule_recompute(orders, "order_created")
+        quotations = orders.filtered(lambda o: o.state in ("draft", "sent"))
+        self.env["order.visibility"]._schedule_after_commit(quotations)
+        self.env["order.visibility"]._schedule_recompute(orders - quotations, "order_created")
         return orders
 
     def write(self, vals):

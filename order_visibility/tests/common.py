@@ -134,7 +134,11 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
     # -- assertions ------------------------------------------------------
 
     def flush(self):
-        """What a commit does: flush the ORM and run the pre-commit hooks."""
+        """What a commit does: flush the ORM, run the pre-commit hooks, and
+        what runs right after it (new quotations get their record)."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env["order.visibility"]._recompute_new_quotations()
         self.env.flush_all()
         self.env.cr.flush()
 

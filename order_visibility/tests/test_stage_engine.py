@@ -220,3 +220,26 @@ class TestPaymentsGoingBack(OrderVisibilityCommon):
         # Invoicing the returned unit again closes the loop.
         self.invoice(order)
         self.assertStage(order, "invoiced")
+
+
+@tagged("post_install", "-at_install")
+class TestNewQuotations(OrderVisibilityCommon):
+    def test_creating_a_quotation_leaves_odoo_transaction_alone(self):
+        """Creating quotations costs Odoo's transaction nothing: the stage
+        mirror says draft from the start, the visibility record comes right
+        after commit (here simulated), with no transition."""
+        quotation = self.create_order([(self.goods, 1)])
+        self.assertEqual(quotation.visibility_stage, "draft")
+        self.env.flush_all()
+        self.env.cr.flush()  # the pre-commit hooks
+        self.assertFalse(self.env["order.visibility"].search([("sale_order_id", "=", quotation.id)]))
+        self.assertIn(quotation.id, self.env.cr.postcommit.data["order_visibility.new_quotations"])
+        visibility = self.assertStage(quotation, "draft")  # runs what follows the commit
+        self.assertFalse(visibility.transition_ids)
+        self.assertEqual(visibility.stage_since, quotation.create_date)
+
+    def test_quotation_created_and_confirmed_in_one_transaction(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 1)])
+        order.action_confirm()
+        self.assertEqual(self.stage_path(order), [("draft", "ready_to_ship")])
