@@ -1,6 +1,6 @@
 """Take the README screenshots from a running `./ov run` (http://localhost:8069).
 
-    python3 docs/screenshots/take.py
+    python3 docs/screenshots/take.py [database]      (OV_HTTP_PORT as for ./ov run)
 
 Logs in as admin through JSON-RPC, then drives headless Chromium over the
 DevTools protocol (websocket-client, installed by ./ov) to each page.
@@ -8,6 +8,7 @@ DevTools protocol (websocket-client, installed by ./ov) to each page.
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import websocket
 
-BASE = "http://localhost:8069"
+BASE = f"http://localhost:{os.environ.get('OV_HTTP_PORT') or 8069}"  # as ./ov run serves it
 HERE = Path(__file__).resolve().parent
 PAGES = {
     "orders_kanban": "/odoo/action-order_visibility.action_order_visibility",
@@ -25,6 +26,12 @@ PAGES = {
     "approvals": "/odoo/action-order_visibility.action_order_visibility_approval",
     "stage_aging": "/odoo/action-order_visibility.action_order_visibility_transition",
     "settings": "/odoo/action-order_visibility.action_order_visibility_settings",
+}
+
+# Pages whose interesting part is off screen: scroll to it first.
+SCROLL = {
+    # The orders to ship: at risk, blocked by exceptions, late promises.
+    "orders_kanban": "document.querySelectorAll('.o_kanban_group')[5]?.scrollIntoView({inline: 'start'})",
 }
 
 
@@ -116,6 +123,8 @@ def main(db="order_visibility"):
             chrome.call("Page.navigate", url=BASE + path)
             time.sleep(1)
             chrome.wait_for(".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view")
+            if name in SCROLL:
+                chrome.call("Runtime.evaluate", expression=SCROLL[name])
             time.sleep(2)  # let charts and avatars settle for the picture
             shot = chrome.call("Page.captureScreenshot", format="png")
             (HERE / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
