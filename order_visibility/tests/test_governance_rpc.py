@@ -26,6 +26,7 @@ class TestGovernanceOverRpc(HttpCase):
             .with_user(cls.integration)
             ._generate(scope="rpc", name="integration", expiration_date=datetime.now() + timedelta(days=1))
         )
+        cls.key = key
         cls.headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {key}",
@@ -67,3 +68,25 @@ class TestGovernanceOverRpc(HttpCase):
         self.assertEqual(result["params"]["title"], "Approval required")
         status, orders = self.call("sale.order", "read", ids=self.order.ids, fields=["state", "visibility_stage"])
         self.assertEqual((orders[0]["state"], orders[0]["visibility_stage"]), ("draft", "pending_approval"))
+
+    def test_classic_jsonrpc_execute_kw(self):
+        def execute_kw(*args, **kwargs):
+            payload = {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "service": "object",
+                    "method": "execute_kw",
+                    "args": [get_db_name(), self.integration.id, self.key, "sale.order", *args, kwargs],
+                },
+            }
+            headers = {"Content-Type": "application/json"}
+            return self.url_open("/jsonrpc", data=json.dumps(payload), headers=headers).json()
+
+        refused = execute_kw("action_confirm", [self.order.ids])
+        self.assertEqual(refused["error"]["data"]["name"], "odoo.exceptions.UserError")
+        self.assertIn("cannot be confirmed without an approval", refused["error"]["data"]["message"])
+        requested = execute_kw("action_confirm", [self.order.ids], context={"order_visibility_approval": "request"})
+        self.assertEqual(requested["result"]["params"]["title"], "Approval required")
+        [order] = execute_kw("read", [self.order.ids], fields=["state", "visibility_stage"])["result"]
+        self.assertEqual((order["state"], order["visibility_stage"]), ("draft", "pending_approval"))
