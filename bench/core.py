@@ -153,6 +153,11 @@ def confirm_once(env, customer, products):
         }
     )
     env.cr.flush()
+    if "order.visibility" in env:
+        # The quotation was committed before someone confirms it: its
+        # visibility record exists, created right after that commit.
+        env["order.visibility"]._recompute_new_quotations()
+        env.cr.flush()
     queries = env.cr.sql_log_count
     started = time.perf_counter()
     order.action_confirm()
