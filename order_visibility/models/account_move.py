@@ -25,15 +25,17 @@ class AccountMove(models.Model):
         # pass logs a transition only on a real change of stage.
         before = {move.id: move._origin.payment_state for move in self if move.id}
         res = super()._compute_payment_state()
-        Visibility = self.env["order.visibility"]
-        for invoice in self.filtered(lambda m: m.id and m.state == "posted"):
+
+        def cause_of(invoice):
             if invoice.payment_state in (*PAID_STATES, "partial"):
-                cause = "payment_registered"
-            elif invoice.payment_state == "reversed":
-                cause = "invoice_reversed"
-            elif before.get(invoice.id) in PAID_STATES:
-                cause = "payment_removed"
-            else:
-                cause = "invoice_updated"
-            Visibility._schedule_recompute(invoice._visibility_orders(), cause)
+                return "payment_registered"
+            if invoice.payment_state == "reversed":
+                return "invoice_reversed"
+            if before.get(invoice.id) in PAID_STATES:
+                return "payment_removed"
+            return "invoice_updated"
+
+        posted = self.filtered(lambda m: m.id and m.state == "posted")
+        for cause, invoices in posted.grouped(cause_of).items():
+            self.env["order.visibility"]._schedule_recompute(invoices._visibility_orders(), cause)
         return res

@@ -111,6 +111,12 @@ class StageFacts(NamedTuple):
     payment_states: list
 
 
+def boolean_search(value, true_domain, false_domain):
+    """Domain of a computed boolean as Odoo 19 searches it: operator ``in``
+    with ``value`` a set of True and/or False (its negation is Odoo's)."""
+    return Domain.OR([true_domain] * (True in value) + [false_domain] * (False in value))
+
+
 def _best_cause(stage, causes):
     preferred = STAGE_CAUSES.get(stage, ())
     return next((c for c in preferred if c in causes), causes[-1])
@@ -217,10 +223,7 @@ class OrderVisibility(models.Model):
         if operator != "in":
             return NotImplemented  # Odoo negates the "in" domain
         threshold = self._param("order_visibility.at_risk_threshold")
-        return Domain.OR(
-            [Domain("risk_score", ">=", threshold)] * (True in value)
-            + [Domain("risk_score", "<", threshold)] * (False in value)
-        )
+        return boolean_search(value, Domain("risk_score", ">=", threshold), Domain("risk_score", "<", threshold))
 
     @api.depends("promised_date", "stage")
     def _compute_is_late(self):
@@ -242,7 +245,7 @@ class OrderVisibility(models.Model):
             | Domain("promised_date", ">=", now)
             | Domain("stage", "not in", OPEN_CONFIRMED_STAGES)
         )
-        return Domain.OR([late] * (True in value) + [on_time] * (False in value))
+        return boolean_search(value, late, on_time)
 
     # ------------------------------------------------------------------
     # Scheduling: changes mark orders dirty; one set-based pass at flush
@@ -795,7 +798,8 @@ class OrderVisibility(models.Model):
         Drift is the number of orders whose stored stage was wrong; it should
         be zero. Each batch runs in its own savepoint; an order it fails on is
         logged and skipped (``_process_safely``). When the scheduler's time is
-        up the pass stops and the next run resumes after the last order done.
+        up the pass stops, saves where it is, and the next run resumes after
+        the last order done.
         At the end, drift and failures are logged and kept in
         ``order_visibility.last_drift`` and ``order_visibility.last_reconcile_failures``.
         """
@@ -817,9 +821,13 @@ class OrderVisibility(models.Model):
             totals["checked"] += len(batch)
             totals["failed"] += len(failed)
             last_id = batch[-1].id
-            params.set_param(RECONCILE_PROGRESS_KEY, json.dumps({"last_id": last_id, **totals}))
             self.env.invalidate_all()
             if not cron._commit_progress(len(batch)):
+                # Saved only when stopping: writing a parameter clears every
+                # worker's registry cache. Interrupted otherwise, the next run
+                # starts over, which is safe (a pass is idempotent).
+                params.set_param(RECONCILE_PROGRESS_KEY, json.dumps({"last_id": last_id, **totals}))
+                cron._commit_progress()
                 _logger.info("order visibility reconciliation: time is up after order id %s, resuming later", last_id)
                 return totals["drift"]
         params.set_param(RECONCILE_PROGRESS_KEY, False)

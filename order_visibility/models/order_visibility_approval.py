@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from .sale_order import APPROVAL_MODE_KEY
+
 APPROVAL_REASONS = [
     ("high_value", "High value"),
     ("low_margin", "Low margin"),
@@ -189,7 +191,7 @@ class OrderVisibilityApproval(models.Model):
             # Confirm as the requester would have: the approval unblocks them.
             # Another rule may apply by now: request it, as the Confirm button would.
             order.with_user(self.requested_by).with_company(order.company_id).sudo().with_context(
-                order_visibility_approval="request"
+                **{APPROVAL_MODE_KEY: "request"}
             ).action_confirm()
         else:
             self.env["order.visibility"]._schedule_recompute(order, "approval_granted")

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from .order_visibility import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES
+from .order_visibility import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES, boolean_search
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
 
 _logger = logging.getLogger(__name__)
@@ -153,8 +153,7 @@ class OrderVisibilityException(models.Model):
                   AND e.opened_at + t.escalation_hours * interval '1 hour' < %s""",
             fields.Datetime.now(),
         )
-        domains = [Domain("id", "in", overdue)] * (True in value) + [Domain("id", "not in", overdue)] * (False in value)
-        return Domain.OR(domains)
+        return boolean_search(value, Domain("id", "in", overdue), Domain("id", "not in", overdue))
 
     @api.depends_context("uid")
     @api.depends("team_group_id")
@@ -167,7 +166,7 @@ class OrderVisibilityException(models.Model):
         if operator != "in":
             return NotImplemented  # Odoo negates the "in" domain
         mine = Domain("type_id.group_id", "in", self.env.user.all_group_ids.ids)
-        return Domain.OR([mine] * (True in value) + [~mine] * (False in value))
+        return boolean_search(value, mine, ~mine)
 
     def write(self, vals):
         if not self.env.su and LIFECYCLE_FIELDS.intersection(vals):
@@ -198,7 +197,9 @@ class OrderVisibilityException(models.Model):
         # Exceptions still open under any type of this code, archived ones
         # included, are matched and resolved; new ones open under the type
         # their order's company uses.
-        all_types = Type.with_context(active_test=False).search([("code", "=", code)])
+        all_types = Type.with_context(active_test=False).search_fetch(
+            [("code", "=", code)], ["active", "company_id", "auto_resolve"]
+        )
         if not all_types:
             return self.browse(), self.browse()
         domain = [("type_id", "in", all_types.ids), ("state", "!=", "resolved")]
@@ -211,7 +212,7 @@ class OrderVisibilityException(models.Model):
         if to_open:
             visibilities = self.env["order.visibility"].browse({key[0] for key in to_open})
             company_of = {v.id: v.company_id.id for v in visibilities}
-            applicable = Type._applicable(code, visibilities.company_id)
+            applicable = all_types._applicable(visibilities.company_id)
             keys_by_type = defaultdict(list)
             for key in to_open:
                 exception_type = applicable.get(company_of[key[0]])

@@ -58,15 +58,14 @@ class OrderVisibilityExceptionType(models.Model):
         for exception_type in self:
             exception_type.open_count = counts.get(exception_type._origin, 0)
 
-    @api.model
-    def _applicable(self, code, companies):
-        """{company id: type} of the active type of ``code`` each company uses.
+    def _applicable(self, companies):
+        """{company id: type} among the types of ``self`` (one code) each company uses.
 
-        A company's own type applies to that company only; the shared one
-        (no company) to every other company. A company with neither is left
-        out: nothing is opened for it.
+        Only active types apply. A company's own type applies to that company
+        only; the shared one (no company) to every other company. A company
+        with neither is left out: nothing is opened for it.
         """
-        types = self.search([("code", "=", code)])
+        types = self.filtered("active")
         shared = types.filtered(lambda t: not t.company_id)[:1]
         own = {t.company_id.id: t for t in types if t.company_id}
         return {company.id: own.get(company.id) or shared for company in companies if own.get(company.id) or shared}

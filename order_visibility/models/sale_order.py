@@ -90,14 +90,9 @@ class SaleOrder(models.Model):
             self._apply_credit_policy()
             return result
         mode = self._visibility_approval_mode()
-        Approval = self.env["order.visibility.approval"]
-        Visibility = self.env["order.visibility"].sudo()
         if mode == "review":
             result = super().action_confirm()
-            for order, reasons in needed.items():
-                visibility = Visibility._ensure_for_orders(order)
-                for reason, detail in reasons:
-                    Approval._request(visibility, reason, detail, review=True)
+            self._request_visibility_approvals(needed, review=True)
             self._apply_credit_policy()
             return result
         blocked = self.browse([order.id for order in needed])
@@ -112,10 +107,7 @@ class SaleOrder(models.Model):
                     key=APPROVAL_MODE_KEY,
                 )
             )
-        for order, reasons in needed.items():
-            visibility = Visibility._ensure_for_orders(order)
-            for reason, detail in reasons:
-                Approval._request(visibility, reason, detail)
+        self._request_visibility_approvals(needed)
         to_confirm = self - blocked
         if to_confirm:
             super(SaleOrder, to_confirm).action_confirm()
@@ -148,6 +140,15 @@ class SaleOrder(models.Model):
         if mode in ("request", "review"):
             return mode
         return "review" if self.env.su else "refuse"
+
+    def _request_visibility_approvals(self, needed, review=False):
+        """Request the approvals ``needed`` ({order: [(reason, detail)]}),
+        as reviews after the fact when ``review``."""
+        Visibility = self.env["order.visibility"].sudo()
+        for order, reasons in needed.items():
+            visibility = Visibility._ensure_for_orders(order)
+            for reason, detail in reasons:
+                self.env["order.visibility.approval"]._request(visibility, reason, detail, review=review)
 
     def _validate_order(self):
         # Portal signature and e-commerce checkout: the customer acted, Odoo confirms.
