@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import ast
+from datetime import timedelta
 
 from freezegun import freeze_time
 from lxml import etree
@@ -89,6 +90,18 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
                 **values,
             }
         )
+
+    def overdue_invoice(self, partner, amount=500.0, days_overdue=45):
+        """A posted customer invoice of ``partner``, due ``days_overdue`` days ago."""
+        invoice = self.init_invoice(
+            "out_invoice",
+            partner=partner,
+            invoice_date=fields.Date.today() - timedelta(days=days_overdue + 15),
+            amounts=[amount],
+            post=True,
+        )
+        invoice.invoice_date_due = fields.Date.today() - timedelta(days=days_overdue)
+        return invoice
 
     def set_stock(self, product, quantity, location=None):
         self.env["stock.quant"]._update_available_quantity(product, location or self.stock_location, quantity)

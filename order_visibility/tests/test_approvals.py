@@ -1,7 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import timedelta
 
-from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -160,14 +158,7 @@ class TestApprovals(OrderVisibilityCommon):
 
     def test_overdue_receivables_hold_the_order(self):
         self.ICP.set_param("order_visibility.overdue_days", 30)
-        old_invoice = self.init_invoice(
-            "out_invoice",
-            partner=self.customer,
-            invoice_date=fields.Date.today() - timedelta(days=60),
-            amounts=[500.0],
-            post=True,
-        )
-        old_invoice.invoice_date_due = fields.Date.today() - timedelta(days=45)
+        self.overdue_invoice(self.customer)
         self.set_stock(self.goods, 2)
         order = self.create_order([(self.goods, 2)])
         order.action_confirm()

@@ -22,16 +22,8 @@ LOGGER = "odoo.addons.order_visibility.models.order_visibility"
 
 @tagged("post_install", "-at_install")
 class TestCronResilience(OrderVisibilityCommon):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.set_stock_class(cls.goods, 100)
-
-    @classmethod
-    def set_stock_class(cls, product, quantity):
-        cls.env["stock.quant"]._update_available_quantity(product, cls.stock_location, quantity)
-
     def confirmed_orders(self, count, **values):
+        self.set_stock(self.goods, count)
         orders = self.env["sale.order"]
         for __ in range(count):
             orders |= self.create_order([(self.goods, 1)], **values)
@@ -39,16 +31,18 @@ class TestCronResilience(OrderVisibilityCommon):
         self.flush()
         return orders
 
-    def poison(self, visibility, column):
-        """From now on, updating ``column`` of ``visibility`` fails in PostgreSQL."""
+    def poison(self, table, event, condition):
+        """From now on, ``event`` on the rows of ``table`` matching
+        ``condition`` fails in PostgreSQL (all SQL given as SQL objects)."""
         self.env.cr.execute(
             SQL(
                 """CREATE FUNCTION ov_test_poison() RETURNS trigger LANGUAGE plpgsql AS
                    $$ BEGIN RAISE EXCEPTION 'poisoned row'; END $$;
-                   CREATE TRIGGER ov_test_poison BEFORE UPDATE OF %s ON order_visibility
-                   FOR EACH ROW WHEN (OLD.id = %s) EXECUTE FUNCTION ov_test_poison()""",
-                SQL.identifier(column),
-                SQL(str(int(visibility.id))),
+                   CREATE TRIGGER ov_test_poison BEFORE %s ON %s
+                   FOR EACH ROW WHEN (%s) EXECUTE FUNCTION ov_test_poison()""",
+                event,
+                SQL.identifier(table),
+                condition,
             )
         )
 
@@ -64,7 +58,8 @@ class TestCronResilience(OrderVisibilityCommon):
         orders = self.confirmed_orders(7)
         poisoned = orders[3]
         self.drift(orders)
-        self.poison(self.visibility(poisoned), "stage")
+        visibility_id = SQL(str(int(self.visibility(poisoned).id)))
+        self.poison("order_visibility", SQL("UPDATE OF stage"), SQL("OLD.id = %s", visibility_id))
         with patch.object(engine, "BATCH_SIZE", 3), self.assertLogs(LOGGER, "ERROR") as logs:
             self.run_cron("order_visibility.ir_cron_reconcile")
         self.assertIn(f"reconciliation failed on {poisoned.name}", "\n".join(logs.output))
@@ -113,15 +108,8 @@ class TestCronResilience(OrderVisibilityCommon):
         promised = fields.Datetime.now() - timedelta(days=3)
         orders = self.confirmed_orders(4, commitment_date=promised)
         poisoned = orders[1]
-        self.env.cr.execute(
-            SQL(
-                """CREATE FUNCTION ov_test_poison() RETURNS trigger LANGUAGE plpgsql AS
-                   $$ BEGIN RAISE EXCEPTION 'poisoned row'; END $$;
-                   CREATE TRIGGER ov_test_poison BEFORE INSERT ON order_visibility_exception
-                   FOR EACH ROW WHEN (NEW.visibility_id = %s) EXECUTE FUNCTION ov_test_poison()""",
-                SQL(str(int(self.visibility(poisoned).id))),
-            )
-        )
+        visibility_id = SQL(str(int(self.visibility(poisoned).id)))
+        self.poison("order_visibility_exception", SQL("INSERT"), SQL("NEW.visibility_id = %s", visibility_id))
         with self.assertLogs(LOGGER, "ERROR") as logs:
             self.sweep()
         self.assertIn(f"sweep (late_shipment) failed on {poisoned.name}", "\n".join(logs.output))

@@ -2,10 +2,8 @@
 """Do no harm: installing the suite changes nothing Odoo does until an
 admin switches a governance rule on; then every caller knows."""
 
-from datetime import timedelta
 from pathlib import Path
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.modules.migration import load_script
@@ -50,14 +48,7 @@ class TestGovernanceOptIn(OrderVisibilityCommon):
         """High value (2,080 > 1,000) and low margin (4 % < 10 %), for a
         customer with receivables 45 days overdue and over their credit limit."""
         self.customer.credit_limit = 100.0
-        overdue = self.init_invoice(
-            "out_invoice",
-            partner=self.customer,
-            invoice_date=fields.Date.today() - timedelta(days=60),
-            amounts=[500.0],
-            post=True,
-        )
-        overdue.invoice_date_due = fields.Date.today() - timedelta(days=45)
+        self.overdue_invoice(self.customer)
         self.set_stock(self.goods, 80)
         order = self.create_order([(self.goods, 80)], user_id=self.salesperson.id)
         order.order_line.price_unit = 26.0
