@@ -11,3 +11,7 @@ from . import stock_move
 from . import stock_picking
 from . import account_move
 from . import payment_transaction
+from . import order_visibility_fulfilment
+from . import order_visibility_expedite
+from . import order_visibility_customer_update
+from . import res_company

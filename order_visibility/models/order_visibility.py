@@ -82,6 +82,7 @@ CAUSES = [
     ("payment_registered", "Payment registered"),
     ("payment_removed", "Payment removed"),
     ("milestone_received", "Milestone received"),
+    ("fulfilment_reassigned", "Fulfilment reassigned"),
     ("reconciliation", "Reconciliation"),
     ("manual", "Recomputed by hand"),
     ("recompute", "Recomputed"),
@@ -93,7 +94,7 @@ STAGE_CAUSES = {
     "draft": ("order_reset_to_quotation", "order_created"),
     "confirmed": ("order_confirmed",),
     "awaiting_stock": ("order_confirmed", "waiting_for_stock"),
-    "ready_to_ship": ("stock_reserved", "order_confirmed"),
+    "ready_to_ship": ("fulfilment_reassigned", "stock_reserved", "order_confirmed"),
     "partially_shipped": ("goods_moved",),
     "shipped": ("goods_moved", "move_cancelled", "invoice_reversed", "invoice_cancelled"),
     "invoiced": ("invoice_posted", "payment_removed"),
@@ -434,6 +435,14 @@ class OrderVisibility(models.Model):
             [("visibility_id", "in", self.ids), ("state", "!=", "resolved")], ["visibility_id", "severity"], ["__count"]
         ):
             open_severities[visibility.id] += [severity] * count
+        expedited = {
+            visibility.id: {"cost": cost, "currency": visibility.currency_id.name}
+            for visibility, cost in self.env["order.visibility.approval"]._read_group(
+                [("visibility_id", "in", self.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
+                ["visibility_id"],
+                ["expedite_cost:sum"],
+            )
+        }
         for visibility in self:
             score, reasons = 0, []
             if visibility.stage in TO_SHIP_STAGES or visibility.stage in ("pending_approval", "confirmed"):
@@ -457,6 +466,11 @@ class OrderVisibility(models.Model):
             if severities:
                 score += min(40, sum(severity_points[severity] for severity in severities))
                 reasons.append(["exceptions", {"count": len(severities)}])
+            expedite = expedited.get(visibility.id)
+            if expedite and visibility.stage in TO_SHIP_STAGES:
+                # Approved expedited freight buys back time.
+                score = max(0, score - 20)
+                reasons.append(["expedited", expedite])
             if score and visibility.customer_priority in ("1", "2"):
                 score += 5 * int(visibility.customer_priority)
                 reasons.append(["important_customer", {}])
@@ -491,6 +505,12 @@ class OrderVisibility(models.Model):
             return self.env._("%(count)s open exception(s)", count=figures["count"])
         if code == "important_customer":
             return self.env._("important customer")
+        if code == "expedited":
+            return self.env._(
+                "expedited freight approved (%(cost)s %(currency)s)",
+                cost=f"{figures['cost']:,.2f}",
+                currency=figures["currency"],
+            )
         return code
 
     def _expected_ship_date(self, now, open_moves):
@@ -672,7 +692,11 @@ class OrderVisibility(models.Model):
 
     def _has_pending_approval(self):
         # A review after the fact does not hold the order: it is confirmed already.
-        return any(approval.state == "pending" and not approval.is_review for approval in self.approval_ids)
+        # Nor does an expedite request: the order is confirmed and goes on.
+        return any(
+            approval.state == "pending" and not approval.is_review and approval.reason != "expedite"
+            for approval in self.approval_ids
+        )
 
     def _is_on_credit_hold(self):
         return self.credit_hold

@@ -8,7 +8,10 @@ APPROVAL_REASONS = [
     ("high_value", "High value"),
     ("low_margin", "Low margin"),
     ("credit_release", "Credit hold release"),
+    ("expedite", "Expedited freight"),
 ]
+# Reasons whose pending request does not hold the order (it is confirmed and goes on).
+NON_HOLDING_REASONS = ("expedite",)
 APPROVAL_STATES = [
     ("pending", "Pending"),
     ("approved", "Approved"),
@@ -47,6 +50,21 @@ class OrderVisibilityApproval(models.Model):
         "required: the approvers review the decision after the fact instead of holding the order.",
     )
     can_decide = fields.Boolean(compute="_compute_can_decide")
+    currency_id = fields.Many2one(related="sale_order_id.currency_id")
+    expedite_cost = fields.Monetary(
+        currency_field="currency_id",
+        readonly=True,
+        help="Estimated cost of the expedited freight, in the order's currency.",
+    )
+    margin_before = fields.Float(
+        string="Margin Before (%)", digits=(16, 2), readonly=True, help="The order's margin when requested."
+    )
+    margin_after = fields.Float(
+        string="Margin After (%)",
+        digits=(16, 2),
+        readonly=True,
+        help="The order's margin once the expedite cost is counted.",
+    )
 
     _one_pending_uniq = models.UniqueIndex(
         "(visibility_id, reason) WHERE state = 'pending'",
@@ -69,7 +87,14 @@ class OrderVisibilityApproval(models.Model):
         self.ensure_one()
         user = self.env.user
         if not user.has_group("order_visibility.group_order_visibility_manager"):
-            return self.env._("Only Order Visibility managers can decide approvals.")
+            if self.reason != "expedite":
+                return self.env._("Only Order Visibility managers can decide approvals.")
+            if not user.has_group("order_visibility.group_order_visibility_user") or self._expedite_needs_manager():
+                return self.env._(
+                    "Only Order Visibility managers can approve expedited freight above %(amount)s %(currency)s.",
+                    amount=f"{self.env['order.visibility']._param('order_visibility.expedite_manager_amount'):,.2f}",
+                    currency=self.company_id.currency_id.name,
+                )
         if user == self.requested_by:
             return self.env._("You requested this approval: another approver must decide it.")
         # Approvers need not have Sales rights: read the order as the related fields do.
@@ -94,8 +119,18 @@ class OrderVisibilityApproval(models.Model):
             return self.env._("%(name)s: confirmed without this approval, to review", name=self.name)
         return self.name
 
+    def _expedite_needs_manager(self):
+        """Whether the expedite cost is above the amount Users may approve (company currency)."""
+        self.ensure_one()
+        limit = self.env["order.visibility"]._param("order_visibility.expedite_manager_amount")
+        order = self.sale_order_id.sudo()
+        cost = order.currency_id._convert(
+            self.expedite_cost, order.company_id.currency_id, order.company_id, fields.Date.context_today(self)
+        )
+        return cost > limit
+
     @api.model
-    def _request(self, visibility, reason, detail, review=False):
+    def _request(self, visibility, reason, detail, review=False, values=None):
         """Open a pending request (once) and tell the approvers.
 
         ``review``: the order is confirmed already; the request is a review
@@ -114,6 +149,7 @@ class OrderVisibilityApproval(models.Model):
                 "detail": detail,
                 "requested_by": self.env.uid,
                 "is_review": review,
+                **(values or {}),
             }
         )
         approvers = self.env.ref("order_visibility.group_order_visibility_manager").all_user_ids.filtered(
@@ -178,6 +214,9 @@ class OrderVisibilityApproval(models.Model):
     def _apply_approval(self):
         self.ensure_one()
         order = self.sale_order_id
+        if self.reason == "expedite":
+            self._apply_expedite()
+            return
         if self.reason == "credit_release":
             self.visibility_id.write({"credit_hold": False, "credit_hold_reason": False})
             order.message_post(

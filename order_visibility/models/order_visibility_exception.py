@@ -442,6 +442,49 @@ class OrderVisibilityException(models.Model):
                         }
         return detected
 
+    @api.model
+    def _detect_fulfilment_review(self, now):
+        """Transfers of orders waiting longer than the Settings threshold past
+        their scheduled date without being ready, and credit holds left
+        unresolved as long: the scheduled review of fulfilment."""
+        Visibility = self.env["order.visibility"]
+        hours = Visibility._param("order_visibility.transfer_wait_hours")
+        limit = now - timedelta(hours=hours)
+        pickings = self.env["stock.picking"].search_fetch(
+            [
+                ("sale_id", "!=", False),
+                ("state", "in", ("waiting", "confirmed")),
+                ("scheduled_date", "<", limit),
+            ],
+            ["name", "sale_id", "scheduled_date"],
+        )
+        visibility_of = {
+            v.sale_order_id.id: v.id
+            for v in Visibility.search_fetch([("sale_order_id", "in", pickings.sale_id.ids)], ["sale_order_id"])
+        }
+        detected = {
+            (visibility_of[p.sale_id.id], "stock.picking", p.id): {
+                "detail": self.env._(
+                    "%(picking)s waits since %(date)s, not ready",
+                    picking=p.name,
+                    date=fields.Datetime.to_string(p.scheduled_date),
+                )
+            }
+            for p in pickings
+            if p.sale_id.id in visibility_of
+        }
+        holds = self.search_fetch(
+            [("code", "=", "credit_hold"), ("state", "!=", "resolved"), ("opened_at", "<", limit)],
+            ["visibility_id", "opened_at"],
+        )
+        for hold in holds:
+            detected[(hold.visibility_id.id, "", 0)] = {
+                "detail": self.env._(
+                    "Credit hold unresolved since %(date)s", date=fields.Datetime.to_string(hold.opened_at)
+                )
+            }
+        return detected
+
     # ------------------------------------------------------------------
     # User actions
     # ------------------------------------------------------------------
@@ -509,6 +552,20 @@ class OrderVisibilityException(models.Model):
     def action_open_order(self):
         self.ensure_one()
         return self.visibility_id.action_open_sale_order()
+
+    # Acting on the exception's order (fulfilment, expedite, customer update).
+
+    def action_open_fulfilment_wizard(self):
+        self.ensure_one()
+        return self.visibility_id.action_open_fulfilment_wizard()
+
+    def action_open_expedite_wizard(self):
+        self.ensure_one()
+        return self.visibility_id.action_open_expedite_wizard()
+
+    def action_draft_customer_update(self):
+        self.ensure_one()
+        return self.visibility_id.action_draft_customer_update()
 
     # ------------------------------------------------------------------
     # Escalation

@@ -22,6 +22,8 @@ PARAM_DEFAULTS = {
     "order_visibility.invoice_lag_days": 3,
     "order_visibility.at_risk_threshold": 60,
     "order_visibility.sweep_interval_minutes": 15,
+    "order_visibility.transfer_wait_hours": 48,
+    "order_visibility.expedite_manager_amount": 500.0,
 }
 
 
@@ -110,7 +112,29 @@ class ResConfigSettings(models.TransientModel):
         help="How often the exception sweep runs (its scheduled action follows this value).",
     )
 
+    ov_transfer_wait_hours = fields.Integer(
+        string="Fulfilment Review (hours)",
+        config_parameter="order_visibility.transfer_wait_hours",
+        default=PARAM_DEFAULTS["order_visibility.transfer_wait_hours"],
+        help="Transfers still not ready this many hours after their scheduled date, and credit holds unresolved "
+        "as long, open a fulfilment review exception.",
+    )
+    ov_expedite_manager_amount = fields.Float(
+        string="Expedite Manager Approval Above",
+        config_parameter="order_visibility.expedite_manager_amount",
+        default=PARAM_DEFAULTS["order_visibility.expedite_manager_amount"],
+        help="Expedited freight up to this cost (company currency) may be approved by Order Visibility users; "
+        "above it only by managers.",
+    )
+    ov_auto_customer_updates = fields.Boolean(
+        related="company_id.ov_auto_customer_updates",
+        readonly=False,
+        string="Send Customer Updates Automatically",
+    )
+
     @api.constrains(
+        "ov_transfer_wait_hours",
+        "ov_expedite_manager_amount",
         "ov_approve_high_value",
         "ov_sweep_interval_minutes",
         "ov_high_value_amount",
@@ -132,7 +156,9 @@ class ResConfigSettings(models.TransientModel):
                 )
             if not 0 <= settings.ov_min_margin_percent <= 100:
                 raise ValidationError(self.env._("The minimum margin must be between 0 and 100 %."))
-            for field_name in ("ov_overdue_days", "ov_late_grace_hours", "ov_invoice_lag_days"):
+            if settings.ov_expedite_manager_amount < 0:
+                raise ValidationError(self.env._("The expedite amount managers approve above cannot be negative."))
+            for field_name in ("ov_overdue_days", "ov_late_grace_hours", "ov_invoice_lag_days", "ov_transfer_wait_hours"):
                 if settings[field_name] < 0:
                     raise ValidationError(
                         self.env._(

@@ -13,3 +13,12 @@ class ResPartner(models.Model):
         default="0",
         help="Used by Order Visibility for SLA targets and the risk score of this customer's orders.",
     )
+    ov_auto_customer_updates = fields.Boolean(
+        string="Automatic Order Updates",
+        help="When the company sends customer updates automatically (Order Visibility settings), this customer "
+        "receives them without a person clicking Send.",
+    )
+    ov_customer_update_opt_out = fields.Boolean(
+        string="No Order Updates",
+        help="This customer asked not to receive proactive order updates.",
+    )

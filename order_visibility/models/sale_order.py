@@ -225,6 +225,16 @@ class SaleOrder(models.Model):
             lines_of[order_id].append((product_id, quantity, uom_id))
         products = self.env["product.product"].browse({row[1] for row in rows})
         Uom = self.env["uom.uom"]
+        # Approved expedited freight (order currency) is a cost of the order.
+        expedite_costs = dict(
+            self.env["order.visibility.approval"]
+            .sudo()
+            ._read_group(
+                [("sale_order_id", "in", orders.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
+                ["sale_order_id"],
+                ["expedite_cost:sum"],
+            )
+        )
         margins = {}
         for company, company_orders in orders.grouped("company_id").items():
             company_products = products.with_company(company)
@@ -246,6 +256,7 @@ class SaleOrder(models.Model):
                     cost = company.currency_id._convert(
                         cost, order.currency_id, company, order.date_order or fields.Date.today()
                     )
+                cost += expedite_costs.get(order, 0.0)
                 margins[order.id] = (untaxed - cost) / untaxed * 100.0
         return margins
 

@@ -7,3 +7,4 @@ from . import test_approvals
 from . import test_automation
 from . import test_performance
 from . import test_ui
+from . import test_fulfilment
