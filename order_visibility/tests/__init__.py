@@ -8,3 +8,5 @@ from . import test_automation
 from . import test_performance
 from . import test_ui
 from . import test_fulfilment
+from . import test_expedite
+from . import test_customer_updates

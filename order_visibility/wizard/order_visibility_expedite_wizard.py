@@ -12,9 +12,7 @@ class OrderVisibilityExpediteWizard(models.TransientModel):
     currency_id = fields.Many2one(
         "res.currency",
         required=True,
-        compute="_compute_currency_id",
-        store=True,
-        readonly=False,
+        default=lambda self: self._default_currency(),
         help="The cost must be given in the order's currency.",
     )
     cost = fields.Monetary(string="Estimated Cost", currency_field="currency_id", required=True)
@@ -22,10 +20,10 @@ class OrderVisibilityExpediteWizard(models.TransientModel):
     margin_before = fields.Float(related="visibility_id.margin_percent", string="Margin Now (%)")
     margin_after = fields.Float(string="Margin After (%)", compute="_compute_margin_after", digits=(16, 2))
 
-    @api.depends("visibility_id")
-    def _compute_currency_id(self):
-        for wizard in self:
-            wizard.currency_id = wizard.visibility_id.currency_id
+    @api.model
+    def _default_currency(self):
+        visibility = self.env["order.visibility"].browse(self.env.context.get("default_visibility_id"))
+        return visibility.exists().sudo().currency_id or self.env.company.currency_id
 
     @api.depends("cost", "visibility_id")
     def _compute_margin_after(self):
