@@ -235,6 +235,17 @@ class OrderVisibility(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
+    def _send_customer_update(self, cause=None, automatic=False):
+        """Send this order's update now with the template, logged under ``cause``
+        (the scheduled action; code acting for a person who decided to send it)."""
+        self.ensure_one()
+        self._check_customer_update_recipient()
+        template = self.env.ref(TEMPLATE_XMLID)
+        cause = cause or self._customer_update_cause_key()
+        return self.with_context(**{CAUSE_KEY: cause, AUTOMATIC_KEY: automatic}).message_post_with_source(
+            template, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
     @api.model
     def _cron_send_customer_updates(self):
         """Send the updates of orders at risk or late, automatically, where the
@@ -268,9 +279,7 @@ class OrderVisibility(models.Model):
             if (visibility.id, cause) not in sent_causes:
                 try:
                     with self.env.cr.savepoint():
-                        visibility.with_context(**{CAUSE_KEY: cause, AUTOMATIC_KEY: True}).message_post_with_source(
-                            template, message_type="comment", subtype_xmlid="mail.mt_comment"
-                        )
+                        visibility._send_customer_update(cause, automatic=True)
                     sent += 1
                 except Exception:
                     _logger.exception("order visibility: the customer update of %s failed", visibility.display_name)

@@ -22,7 +22,7 @@ PARAM_DEFAULTS = {
     "order_visibility.invoice_lag_days": 3,
     "order_visibility.at_risk_threshold": 60,
     "order_visibility.sweep_interval_minutes": 15,
-    "order_visibility.transfer_wait_hours": 48,
+    "order_visibility.transfer_wait_hours": 36,
     "order_visibility.expedite_manager_amount": 500.0,
 }
 

@@ -46,7 +46,12 @@ ACCESS_MATRIX = {
     "order.visibility.approval":         ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.settings.log":     ("",      "",      "",     "",        "r",     "r"),
     "order.visibility.exception.wizard": ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
-    "order.visibility.approval.wizard":  ("",      "",      "",     "rwc",     "rwc",   "rwc"),
+    # Users decide expedite requests up to the Settings amount (the approval's own rules apply).
+    "order.visibility.approval.wizard":  ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
+    "order.visibility.customer.update":  ("",      "",      "r",    "r",       "r",     "r"),
+    "order.visibility.fulfilment.wizard": ("",     "",      "rwc",  "rwc",     "rwc",   "rwc"),
+    "order.visibility.fulfilment.wizard.option": ("", "",   "rwc",  "rwc",     "rwc",   "rwc"),
+    "order.visibility.expedite.wizard":  ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
 }
 # fmt: on
 
@@ -55,6 +60,9 @@ NO_COMPANY_RULE = {
     "order.visibility.settings.log": "history of ir.config_parameter values, which are global",
     "order.visibility.exception.wizard": "transient; acts on exceptions, whose rule applies",
     "order.visibility.approval.wizard": "transient; acts on approvals, whose rule applies",
+    "order.visibility.fulfilment.wizard": "transient; acts on an order visibility record, whose rule applies",
+    "order.visibility.fulfilment.wizard.option": "transient; line of the fulfilment wizard",
+    "order.visibility.expedite.wizard": "transient; acts on an order visibility record, whose rule applies",
 }
 
 OV_READERS = {"ov_user", "ov_manager", "ov_admin", "ov_admin_settings"}
@@ -82,6 +90,8 @@ BOUND_SERVER_ACTIONS = {
     "action_server_visibility_recompute": OV_MANAGERS,
     "action_server_sale_order_recompute": OV_MANAGERS,
     "action_server_visibility_request_release": OV_READERS,
+    "action_server_visibility_reassign_fulfilment": OV_READERS,
+    "action_server_visibility_draft_customer_update": OV_READERS,
 }
 
 
@@ -117,7 +127,8 @@ class TestAccessMatrix(OrderVisibilityCommon):
             company_ids=[Command.set((cls.company | cls.company_b).ids)],
         )
 
-        cls.tight_customer = cls.env["res.partner"].create({"name": "Tight Credit Ltd"})
+        # An e-mail address: the Draft Customer Update action is run on its held order.
+        cls.tight_customer = cls.env["res.partner"].create({"name": "Tight Credit Ltd", "email": "ap@tight.example.com"})
         cls.tight_customer.with_company(cls.company).credit_limit = 100.0
 
         # Company A: a high-value quotation pending approval, an order short

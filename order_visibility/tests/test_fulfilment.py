@@ -202,7 +202,7 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         picking = order.picking_ids
         self.sweep()
         self.assertFalse(self.open_exceptions(order, "fulfilment_review"), "not waiting long enough yet")
-        later = picking.scheduled_date + timedelta(hours=49)
+        later = picking.scheduled_date + timedelta(hours=37)
         self.sweep(at=later)
         self.sweep(at=later + timedelta(hours=1))
         review = self.open_exceptions(order, "fulfilment_review")
@@ -221,7 +221,7 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         order = self.create_order([(self.goods, 3)])
         order.action_confirm()
         self.assertStage(order, "credit_hold")
-        self.sweep(at=fields.Datetime.now() + timedelta(hours=49))
+        self.sweep(at=fields.Datetime.now() + timedelta(hours=37))
         review = self.open_exceptions(order, "fulfilment_review")
         self.assertEqual(len(review), 1)
         self.assertIn("Credit hold unresolved since", review.detail)
