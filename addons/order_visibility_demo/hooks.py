@@ -43,6 +43,9 @@ INITIAL_STOCK = {
         "product_degreaser": 0,
     },
     "rdc": {
+        # Rotterdam DC can cover the sunflower oil the main warehouse lacks
+        # (Order Visibility > Reassign Fulfilment on the Harbor order).
+        "product_sunflower_oil": 30,
         "product_olive_oil": 40,
         "product_basmati_rice": 50,
         "product_peeled_tomatoes": 100,
@@ -148,6 +151,7 @@ ORDERS = [
     {
         "xmlid": "sale_order_nordic_partially_shipped",
         "customer": "customer_nordic_cold_chain",
+        "salesperson": "user_account_manager",
         "ref": "NCC-PO-55098",
         "lines": [("product_food_container", 10), ("product_nitrile_gloves", 60)],
         "flow": "partial",
@@ -394,6 +398,7 @@ class DemoScenario:
         for spec in ORDERS:
             orders |= self.create_order(spec)
         _logger.info("Order Visibility demo scenario: %d sales orders created", len(orders))
+        self.act_on_exceptions()
         self.run_exception_sweep()
 
     def switch_on_governance(self):
@@ -613,6 +618,21 @@ class DemoScenario:
         self.commit_point(order, datetime.combine(paid_on, self.now.time()))
 
     # ------------------------------------------------------------------
+
+    def act_on_exceptions(self):
+        """What the team did about two of the open orders (the third, Harbor's
+        shortage, is left for the user: Rotterdam DC can cover it)."""
+        # The key account manager asks for expedited freight for the rest of
+        # Nordic's order; it waits for an approver.
+        nordic = self.ref("sale_order_nordic_partially_shipped").visibility_ids
+        manager = self.ref("user_account_manager")
+        nordic.with_user(manager).sudo().action_request_expedite(
+            180.0, self.env._("Nordic's cold-chain audit needs the rest of the containers this week.")
+        )
+        # Customer service told Ferretti about the delay, from the template.
+        ferretti = self.ref("sale_order_ferretti_awaiting_stock").visibility_ids
+        ferretti._send_customer_update()
+        self.env.cr.flush()
 
     def run_exception_sweep(self):
         """Fill the exception queue now, as the scheduled sweep will.

@@ -1,6 +1,9 @@
 from . import res_config_settings
 from . import order_visibility_settings_log
 from . import order_visibility_exception_type
+from . import order_visibility_fulfilment
+from . import order_visibility_expedite
+from . import order_visibility_customer_update_mixin
 from . import order_visibility
 from . import order_visibility_transition
 from . import order_visibility_exception
@@ -11,7 +14,5 @@ from . import stock_move
 from . import stock_picking
 from . import account_move
 from . import payment_transaction
-from . import order_visibility_fulfilment
-from . import order_visibility_expedite
 from . import order_visibility_customer_update
 from . import res_company

@@ -126,7 +126,14 @@ def _best_cause(stage, causes):
 class OrderVisibility(models.Model):
     _name = "order.visibility"
     _description = "Order Visibility"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        # Acting on exceptions (README): one concern per mixin.
+        "order.visibility.fulfilment",
+        "order.visibility.expedite",
+        "order.visibility.customer.update.mixin",
+    ]
     _order = "stage_since desc, id desc"
     _rec_name = "sale_order_id"
     _check_company_auto = True
@@ -876,6 +883,11 @@ class OrderVisibility(models.Model):
             raise AccessError(self.env._("Only Order Visibility managers can recompute orders."))
         self._recompute_orders(self.sale_order_id, cause="manual")
         return True
+
+    def message_post(self, **kwargs):
+        message = super().message_post(**kwargs)
+        self._log_customer_update_if_sent(message, kwargs.get("message_type"))
+        return message
 
     def action_open_sale_order(self):
         self.ensure_one()

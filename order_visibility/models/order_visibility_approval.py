@@ -235,6 +235,28 @@ class OrderVisibilityApproval(models.Model):
         else:
             self.env["order.visibility"]._schedule_recompute(order, "approval_granted")
 
+    def _apply_expedite(self):
+        """Approved: the cost counts in the margin from now on; the requester is told."""
+        self.ensure_one()
+        order = self.sale_order_id
+        body = self.env._(
+            "Expedited freight approved by %(user)s: %(cost)s %(currency)s counted in the margin "
+            "(%(before).1f %% to %(after).1f %%).",
+            user=self.env.user.name,
+            cost=f"{self.expedite_cost:,.2f}",
+            currency=self.currency_id.name,
+            before=self.margin_before,
+            after=self.margin_after,
+        )
+        order.message_post(body=body, subtype_xmlid="mail.mt_note")
+        self.message_post(
+            body=body,
+            partner_ids=self.requested_by.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.env["order.visibility"]._schedule_recompute(order, "approval_granted")
+
     def _notify_decision(self, event):
         """Hook for webhooks: ``event`` is requested, approved or rejected."""
 

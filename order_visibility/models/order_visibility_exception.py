@@ -444,16 +444,16 @@ class OrderVisibilityException(models.Model):
 
     @api.model
     def _detect_fulfilment_review(self, now):
-        """Transfers of orders waiting longer than the Settings threshold past
-        their scheduled date without being ready, and credit holds left
-        unresolved as long: the scheduled review of fulfilment."""
+        """Transfers of orders still open longer than the Settings threshold
+        past their scheduled date, and credit holds left unresolved as long:
+        the scheduled review of fulfilment."""
         Visibility = self.env["order.visibility"]
         hours = Visibility._param("order_visibility.transfer_wait_hours")
         limit = now - timedelta(hours=hours)
         pickings = self.env["stock.picking"].search_fetch(
             [
                 ("sale_id", "!=", False),
-                ("state", "in", ("waiting", "confirmed")),
+                ("state", "in", ("waiting", "confirmed", "assigned")),
                 ("scheduled_date", "<", limit),
             ],
             ["name", "sale_id", "scheduled_date"],
@@ -465,7 +465,7 @@ class OrderVisibilityException(models.Model):
         detected = {
             (visibility_of[p.sale_id.id], "stock.picking", p.id): {
                 "detail": self.env._(
-                    "%(picking)s waits since %(date)s, not ready",
+                    "%(picking)s scheduled for %(date)s, not shipped",
                     picking=p.name,
                     date=fields.Datetime.to_string(p.scheduled_date),
                 )

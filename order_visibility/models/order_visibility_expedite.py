@@ -5,12 +5,15 @@ counts in the order's margin (see README, "Acting on exceptions")."""
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from .order_visibility import TO_SHIP_STAGES
 
+class OrderVisibilityExpedite(models.AbstractModel):
+    """Mixed into order.visibility: request expedited freight."""
 
-class OrderVisibility(models.Model):
-    _inherit = "order.visibility"
+    _name = "order.visibility.expedite"
+    _description = "Order Visibility: Expedited Freight"
 
+    # order.visibility's own currency_id (the order's) replaces this one.
+    currency_id = fields.Many2one("res.currency")
     expedite_cost = fields.Monetary(
         string="Approved Expedite Cost",
         currency_field="currency_id",
@@ -45,6 +48,8 @@ class OrderVisibility(models.Model):
         ``expedite`` (segregation of duties as for every approval), with the
         margin before and after the cost.
         """
+        from .order_visibility import TO_SHIP_STAGES
+
         self.ensure_one()
         self.check_access("read")
         order = self.sale_order_id.sudo()
@@ -105,29 +110,3 @@ class OrderVisibility(models.Model):
             "target": "new",
             "context": {"default_visibility_id": self.id},
         }
-
-
-class OrderVisibilityApproval(models.Model):
-    _inherit = "order.visibility.approval"
-
-    def _apply_expedite(self):
-        """Approved: the cost counts in the margin from now on; the requester is told."""
-        self.ensure_one()
-        order = self.sale_order_id
-        body = self.env._(
-            "Expedited freight approved by %(user)s: %(cost)s %(currency)s counted in the margin "
-            "(%(before).1f %% to %(after).1f %%).",
-            user=self.env.user.name,
-            cost=f"{self.expedite_cost:,.2f}",
-            currency=self.currency_id.name,
-            before=self.margin_before,
-            after=self.margin_after,
-        )
-        order.message_post(body=body, subtype_xmlid="mail.mt_note")
-        self.message_post(
-            body=body,
-            partner_ids=self.requested_by.partner_id.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
-        self.env["order.visibility"]._schedule_recompute(order, "approval_granted")

@@ -12,16 +12,17 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
-from .order_visibility import TO_SHIP_STAGES
-
 # Risk points, as order.visibility._update_risk gives them.
 SEVERITY_POINTS = {"low": 2, "medium": 5, "high": 15, "critical": 25}
 # Exceptions that a full cover from another warehouse clears.
 CLEARED_BY_FULL_COVER = ("stock_shortage",)
 
 
-class OrderVisibility(models.Model):
-    _inherit = "order.visibility"
+class OrderVisibilityFulfilment(models.AbstractModel):
+    """Mixed into order.visibility: serve short lines from another warehouse."""
+
+    _name = "order.visibility.fulfilment"
+    _description = "Order Visibility: Fulfilment Reassignment"
 
     # ------------------------------------------------------------------
     # Reading the options
@@ -34,6 +35,8 @@ class OrderVisibility(models.Model):
         Only the moves that leave the company towards the customer count: they
         carry the sales line whose procurement is reassigned.
         """
+        from .order_visibility import TO_SHIP_STAGES
+
         self.ensure_one()
         order = self.sale_order_id.sudo()
         if order.state != "sale" or self.stage not in TO_SHIP_STAGES:
@@ -130,9 +133,7 @@ class OrderVisibility(models.Model):
         if self.stage == "credit_hold":
             score += 15
         cleared = CLEARED_BY_FULL_COVER if covers_all else ()
-        severities = [
-            e.severity for e in self.exception_ids if e.state != "resolved" and e.type_id.code not in cleared
-        ]
+        severities = [e.severity for e in self.exception_ids if e.state != "resolved" and e.type_id.code not in cleared]
         if severities:
             score += min(40, sum(SEVERITY_POINTS[severity] for severity in severities))
         if score and self.customer_priority in ("1", "2"):
@@ -167,7 +168,8 @@ class OrderVisibility(models.Model):
         return {
             "stage": stages.get(self.stage, self.stage),
             "warehouses": ", ".join(
-                self.sale_order_id.sudo().picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+                self.sale_order_id.sudo()
+                .picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
                 .picking_type_id.warehouse_id.mapped("name")
             ),
             "promised": fields.Datetime.to_string(self.promised_date) if self.promised_date else "-",
@@ -185,6 +187,8 @@ class OrderVisibility(models.Model):
         The stage engine, the exceptions and the timeline follow; the order's
         chatter records the before and after.
         """
+        from .order_visibility import TO_SHIP_STAGES
+
         self.ensure_one()
         self.check_access("read")
         order = self.sale_order_id.sudo()
@@ -214,8 +218,8 @@ class OrderVisibility(models.Model):
         remaining = {line["product_id"]: line["quantity"] for line in option["lines"]}
         Rule = self.env["stock.rule"].sudo().with_company(order.company_id)
         procurements, moved = [], []
-        for line, missing in engine._fulfilment_needs().items():
-            line = line.with_company(order.company_id)
+        for short_line, missing in engine._fulfilment_needs().items():
+            line = short_line.with_company(order.company_id)
             take = min(missing, remaining.get(line.product_id.id, 0.0))
             if float_compare(take, 0.0, precision_rounding=line.product_id.uom_id.rounding) <= 0:
                 continue

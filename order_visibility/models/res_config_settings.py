@@ -158,7 +158,12 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(self.env._("The minimum margin must be between 0 and 100 %."))
             if settings.ov_expedite_manager_amount < 0:
                 raise ValidationError(self.env._("The expedite amount managers approve above cannot be negative."))
-            for field_name in ("ov_overdue_days", "ov_late_grace_hours", "ov_invoice_lag_days", "ov_transfer_wait_hours"):
+            for field_name in (
+                "ov_overdue_days",
+                "ov_late_grace_hours",
+                "ov_invoice_lag_days",
+                "ov_transfer_wait_hours",
+            ):
                 if settings[field_name] < 0:
                     raise ValidationError(
                         self.env._(

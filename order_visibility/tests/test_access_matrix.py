@@ -128,7 +128,9 @@ class TestAccessMatrix(OrderVisibilityCommon):
         )
 
         # An e-mail address: the Draft Customer Update action is run on its held order.
-        cls.tight_customer = cls.env["res.partner"].create({"name": "Tight Credit Ltd", "email": "ap@tight.example.com"})
+        cls.tight_customer = cls.env["res.partner"].create(
+            {"name": "Tight Credit Ltd", "email": "ap@tight.example.com"}
+        )
         cls.tight_customer.with_company(cls.company).credit_limit = 100.0
 
         # Company A: a high-value quotation pending approval, an order short

@@ -56,7 +56,7 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         return format_date(self.env, value, lang_code=lang, date_format="d MMMM")
 
     def compose(self, action, user=None):
-        Composer = self.env[action["res_model"]].with_context(action["context"])
+        Composer = self.env[action["res_model"]].with_context(**action["context"])
         return (Composer.with_user(user) if user else Composer).create({})
 
     def sent(self, order):
@@ -178,4 +178,6 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         )
         self.assertIn("Met vriendelijke groet", composer.body)
         # The same record, read by an English user, stays English.
-        self.assertIn("waits for 40 Olive Oil 5 L", self.visibility(order).with_context(lang="en_US").customer_update_text)
+        self.assertIn(
+            "waits for 40 Olive Oil 5 L", self.visibility(order).with_context(lang="en_US").customer_update_text
+        )

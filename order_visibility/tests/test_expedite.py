@@ -68,7 +68,9 @@ class TestExpediteApprovals(OrderVisibilityCommon):
         self.assertEqual(visibility.expedite_cost, 60.0)
         self.assertIn("expedited freight approved (60.00", visibility.risk_explanation)
         self.assertIn("expedited", [code for code, _figures in visibility.risk_reasons])
-        self.assertFalse(visibility.exception_ids.filtered(lambda e: e.code == "approval_pending" and e.state != "resolved"))
+        self.assertFalse(
+            visibility.exception_ids.filtered(lambda e: e.code == "approval_pending" and e.state != "resolved")
+        )
         notified = approval.message_ids.filtered(lambda m: self.requester.partner_id in m.partner_ids)
         self.assertEqual(len(notified), 1, "the requester is notified of the decision")
         self.assertTrue(order.message_ids.filtered(lambda m: "Expedited freight approved" in (m.body or "")))
@@ -142,7 +144,7 @@ class TestExpediteApprovals(OrderVisibilityCommon):
     def test_wizard_shows_the_margin_after_and_requests(self):
         order = self.late_order()
         action = self.visibility(order).with_user(self.requester).action_open_expedite_wizard()
-        Wizard = self.env[action["res_model"]].with_user(self.requester).with_context(action["context"])
+        Wizard = self.env[action["res_model"]].with_user(self.requester).with_context(**action["context"])
         wizard = Wizard.create({"cost": 40.0, "note": "Rush"})
         self.assertEqual(wizard.currency_id, order.currency_id)
         self.assertAlmostEqual(wizard.margin_before, 37.5)

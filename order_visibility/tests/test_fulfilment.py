@@ -136,7 +136,9 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         self.assertEqual(original.move_ids.product_uom_qty, 4.0, "2 reserved + 2 still short stay at the main DC")
         new = order.picking_ids - original
         self.assertEqual(new.move_ids.product_uom_qty, 1.0)
-        self.assertEqual(sum(order.order_line.move_ids.filtered(lambda m: m.state != "cancel").mapped("product_uom_qty")), 5.0)
+        self.assertEqual(
+            sum(order.order_line.move_ids.filtered(lambda m: m.state != "cancel").mapped("product_uom_qty")), 5.0
+        )
         self.assertStage(order, "awaiting_stock")
 
     def test_users_apply_only_when_the_margin_stays_above_minimum(self):
@@ -190,9 +192,11 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         self.set_stock(self.goods, 10, self.warehouse_rtm.lot_stock_id)
         visibility = self.visibility(self.short_order())
         server_action = self.env.ref("order_visibility.action_server_visibility_reassign_fulfilment")
-        result = server_action.with_user(self.ov_user).with_context(
-            active_model="order.visibility", active_id=visibility.id, active_ids=visibility.ids
-        ).run()
+        result = (
+            server_action.with_user(self.ov_user)
+            .with_context(active_model="order.visibility", active_id=visibility.id, active_ids=visibility.ids)
+            .run()
+        )
         self.assertEqual(result["res_model"], "order.visibility.fulfilment.wizard")
 
     # -- scheduled review ---------------------------------------------------

@@ -18,8 +18,10 @@ class OrderVisibilityFulfilmentWizard(models.TransientModel):
         wizards = super().create(vals_list)
         for wizard in wizards:
             options = wizard.visibility_id.get_fulfilment_options()
-            products = self.env["product.product"].sudo().browse(
-                {line["product_id"] for option in options for line in option["lines"]}
+            products = (
+                self.env["product.product"]
+                .sudo()
+                .browse({line["product_id"] for option in options for line in option["lines"]})
             )
             names = {product.id: product.display_name for product in products}
             self.env["order.visibility.fulfilment.wizard.option"].create(
@@ -49,7 +51,7 @@ class OrderVisibilityFulfilmentWizardOption(models.TransientModel):
     wizard_id = fields.Many2one("order.visibility.fulfilment.wizard", required=True, ondelete="cascade")
     sequence = fields.Integer()
     warehouse_id = fields.Many2one("stock.warehouse", string="From Warehouse", required=True, readonly=True)
-    covers_all = fields.Boolean(string="Covers All", readonly=True, help="Every short line is served in full.")
+    covers_all = fields.Boolean(readonly=True, help="Every short line is served in full.")
     lines_summary = fields.Char(string="Lines Served", readonly=True)
     new_promised_date = fields.Datetime(string="Promised Date After", readonly=True)
     new_risk_score = fields.Integer(string="Risk Score After", readonly=True)

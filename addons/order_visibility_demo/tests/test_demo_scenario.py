@@ -53,7 +53,9 @@ EXPECTED_EXCEPTIONS = {
         "sale_order_harbor_tender_pending_approval",
         "sale_order_iberia_low_margin_pending_approval",
         "sale_order_costa_verde_release_requested",
+        "sale_order_nordic_partially_shipped",
     ],
+    "fulfilment_review": ["sale_order_ferretti_awaiting_stock"],
 }
 OPEN_STATES = ("open", "acknowledged", "snoozed")
 
@@ -115,9 +117,9 @@ class TestDemoScenario(TransactionCase):
         visibility = self.ref_demo("sale_order_ferretti_awaiting_stock").visibility_ids
         self.assertEqual(
             set(visibility.exception_ids.filtered(lambda e: e.state in OPEN_STATES).mapped("code")),
-            {"stock_shortage", "late_shipment", "stale_order"},
+            {"stock_shortage", "late_shipment", "stale_order", "fulfilment_review"},
         )
-        self.assertEqual(visibility.exception_count, 3)
+        self.assertEqual(visibility.exception_count, 4)
         self.assertGreaterEqual(visibility.risk_score, 60, "the risk score counts the sweep's exceptions")
 
     def test_scheduled_sweep_finds_the_same_queue(self):
@@ -271,3 +273,30 @@ class TestDemoScenario(TransactionCase):
         self.assertEqual(set(services.mapped("invoice_policy")), {"order"})
         self.assertTrue(all(t.standard_price and t.list_price > t.standard_price for t in templates))
         self.assertTrue(goods.seller_ids, "goods are bought from the vendors")
+
+    def test_acting_on_exceptions(self):
+        """A second warehouse able to cover a shortage, an expedite request
+        waiting for an approver, and a customer update sent from the template."""
+        admin = self.env.ref("base.user_admin")
+        harbor = self.ref_demo("sale_order_harbor_awaiting_stock").visibility_ids
+        options = harbor.get_fulfilment_options()
+        self.assertEqual(options[0]["warehouse_id"], self.ref_demo("warehouse_rotterdam_dc").id)
+        self.assertTrue(options[0]["covers_all"])
+        sunflower = self.ref_demo("product_sunflower_oil").product_variant_id
+        self.assertEqual(options[0]["lines"], [{"product_id": sunflower.id, "quantity": 12.0}])
+
+        nordic = self.ref_demo("sale_order_nordic_partially_shipped").visibility_ids
+        expedite = nordic.approval_ids
+        self.assertEqual((expedite.reason, expedite.state, expedite.expedite_cost), ("expedite", "pending", 180.0))
+        self.assertGreater(expedite.margin_before, expedite.margin_after)
+        self.assertEqual(expedite.requested_by, self.ref_demo("user_account_manager"))
+        self.assertTrue(expedite.with_user(admin).can_decide)
+        self.assertEqual(nordic.stage, "partially_shipped", "an expedite request does not hold the order")
+
+        ferretti = self.ref_demo("sale_order_ferretti_awaiting_stock").visibility_ids
+        self.assertEqual(len(ferretti.customer_update_ids), 1)
+        message = ferretti.customer_update_ids.message_id
+        self.assertEqual(message.partner_ids, self.ref_demo("customer_ferretti_industrial"))
+        self.assertIn(f"Your order {ferretti.sale_order_id.name}", message.body)
+        action = harbor.action_draft_customer_update()
+        self.assertEqual(action["res_model"], "mail.compose.message")
