@@ -1,6 +1,8 @@
 """Take the README screenshots from a running `./ov run` (http://localhost:8069).
 
-    python3 docs/screenshots/take.py [database]      (OV_HTTP_PORT as for ./ov run)
+    python3 docs/screenshots/take.py [database] [name ...]      (OV_HTTP_PORT as for ./ov run)
+
+Names limit the run to those pictures (e.g. fulfilment_wizard customer_update).
 
 Logs in as admin through JSON-RPC, then drives headless Chromium over the
 DevTools protocol (websocket-client, installed by ./ov) to each page.
@@ -89,6 +91,33 @@ class Chrome:
         self.proc.terminate()
 
 
+def rpc(session, model, method, args, kwargs=None):
+    body = json.dumps(
+        {"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}}
+    ).encode()
+    request = urllib.request.Request(
+        f"{BASE}/web/dataset/call_kw",
+        body,
+        {"Content-Type": "application/json", "Cookie": f"session_id={session}"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)["result"]
+
+
+def visibility_of(session, customer_ref):
+    """Id of the order visibility record of the demo order with this customer reference."""
+    return rpc(session, "order.visibility", "search", [[("sale_order_id.client_order_ref", "=", customer_ref)]])[0]
+
+
+# Acting on exceptions (README): the page, then the button that opens the dialog to capture.
+ACTING = {
+    # Harbor's order lacks sunflower oil; Rotterdam DC can cover it.
+    "fulfilment_wizard": ("HFF-PO-22871", "action_open_fulfilment_wizard"),
+    # Ferretti's order is late: the customer update drafted from the engine's facts.
+    "customer_update": ("FFI-OA-88213", "action_draft_customer_update"),
+}
+
+
 def busiest_order(session):
     """Id of the order visibility record with the longest timeline."""
     body = json.dumps(
@@ -111,20 +140,33 @@ def busiest_order(session):
         return json.load(response)["result"][0]["visibility_id"][0]
 
 
-def main(db="order_visibility"):
+def main(db="order_visibility", *names):
     session = login(db)
     PAGES["order_timeline"] = f"{PAGES['orders_kanban']}/{busiest_order(session)}"
+    clicks = {}
+    for name, (customer_ref, button) in ACTING.items():
+        PAGES[name] = f"{PAGES['orders_kanban']}/{visibility_of(session, customer_ref)}"
+        clicks[name] = button
+    expedite = rpc(session, "order.visibility.approval", "search", [[("reason", "=", "expedite")]], {"limit": 1})
+    if expedite:
+        PAGES["expedite_approval"] = f"{PAGES['approvals']}/{expedite[0]}"
     chrome = Chrome()
     try:
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, domain="localhost", path="/")
         chrome.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
         for name, path in PAGES.items():
+            if names and name not in names:
+                continue
             chrome.call("Page.navigate", url=BASE + path)
             time.sleep(1)
             chrome.wait_for(".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view")
             if name in SCROLL:
                 chrome.call("Runtime.evaluate", expression=SCROLL[name])
+            if name in clicks:
+                click = f"document.querySelector(\"button[name='{clicks[name]}']\").click()"
+                chrome.call("Runtime.evaluate", expression=click)
+                chrome.wait_for(".modal-dialog .o_form_view, .modal-dialog .o_mail_composer_form_view, .modal-content")
             time.sleep(2)  # let charts and avatars settle for the picture
             shot = chrome.call("Page.captureScreenshot", format="png")
             (HERE / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))

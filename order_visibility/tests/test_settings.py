@@ -48,6 +48,8 @@ class TestOrderVisibilitySettings(TransactionCase):
             ({"ov_stale_quotation_days": 0}, "at least 1 day"),
             ({"ov_stale_order_days": 0}, "at least 1 day"),
             ({"ov_at_risk_threshold": 101}, "between 0 and 100"),
+            ({"ov_transfer_wait_hours": -1}, "cannot be negative"),
+            ({"ov_expedite_manager_amount": -50}, "cannot be negative"),
         ]
         for values, message in invalid:
             with self.subTest(values=values), self.assertRaisesRegex(ValidationError, message):
@@ -72,3 +74,10 @@ class TestOrderVisibilitySettings(TransactionCase):
         self.assertEqual(self.Settings._get_visibility_param("order_visibility.stale_order_days"), 7)
         self.ICP.set_param("order_visibility.late_grace_hours", False)
         self.assertEqual(self.Settings._get_visibility_param("order_visibility.late_grace_hours"), 24)
+
+    def test_automatic_customer_updates_are_switched_per_company(self):
+        company_b = self.env["res.company"].create({"name": "OV Settings Company B"})
+        self.assertFalse(self.env.company.ov_auto_customer_updates, "off after installation")
+        self.Settings.create({"ov_auto_customer_updates": True}).execute()
+        self.assertTrue(self.env.company.ov_auto_customer_updates)
+        self.assertFalse(company_b.ov_auto_customer_updates, "the other company keeps its own switch")
