@@ -66,7 +66,11 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         quantities = defaultdict(float)
         for move in short:
             quantities[move.product_id, move.product_uom] += move.product_uom_qty - move.quantity
-        facts["short"] = [(qty, uom.name, product.display_name) for (product, uom), qty in quantities.items()]
+        # What the customer ordered, by its name: no internal reference.
+        facts["short"] = [
+            (qty, uom.name, product.with_context(display_default_code=False).display_name)
+            for (product, uom), qty in quantities.items()
+        ]
         origins = self.env["stock.move"].browse(engine._short_moves(open_moves)._rollup_move_origs())
         planned = [
             line.date_planned
