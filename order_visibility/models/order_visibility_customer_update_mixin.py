@@ -62,7 +62,9 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         if self.stage not in TO_SHIP_STAGES:
             return facts
         open_moves = engine._stage_facts()[order.id].open_moves
-        short = engine._short_moves(open_moves).filtered(lambda m: m.location_dest_id.usage == "customer")
+        short = engine._short_moves(open_moves).filtered(
+            lambda m: (m.location_final_id or m.location_dest_id).usage == "customer"
+        )
         quantities = defaultdict(float)
         for move in short:
             quantities[move.product_id, move.product_uom] += move.product_uom_qty - move.quantity

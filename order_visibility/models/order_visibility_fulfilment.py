@@ -32,8 +32,9 @@ class OrderVisibilityFulfilment(models.AbstractModel):
         """{sale.order.line: quantity short (product unit)} of the open
         deliveries of this order that wait for goods its warehouse lacks.
 
-        Only the moves that leave the company towards the customer count: they
-        carry the sales line whose procurement is reassigned.
+        Only the moves bound for the customer count (the delivery, or the
+        first step of a multi-step route): they carry the sales line whose
+        procurement is reassigned.
         """
         from .order_visibility import TO_SHIP_STAGES
 
@@ -44,7 +45,8 @@ class OrderVisibilityFulfilment(models.AbstractModel):
         open_moves = self.sudo()._stage_facts()[order.id].open_moves
         needs = defaultdict(float)
         for move in self._short_moves(open_moves):
-            if not move.sale_line_id or move.location_dest_id.usage != "customer":
+            # The first step of a pick-then-ship route already goes to the customer in the end.
+            if not move.sale_line_id or (move.location_final_id or move.location_dest_id).usage != "customer":
                 continue
             missing = move.product_uom._compute_quantity(move.product_uom_qty - move.quantity, move.product_id.uom_id)
             if float_compare(missing, 0.0, precision_rounding=move.product_id.uom_id.rounding) > 0:

@@ -141,6 +141,27 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         )
         self.assertStage(order, "awaiting_stock")
 
+    def test_an_origin_that_picks_then_ships_gives_back_its_short_part(self):
+        self.warehouse.delivery_steps = "pick_ship"
+        self.set_stock(self.goods, 2, self.stock_location)
+        self.set_stock(self.goods, 10, self.warehouse_rtm.lot_stock_id)
+        order = self.create_order([(self.goods, 5)])
+        order.action_confirm()
+        pick = order.picking_ids
+        self.assertStage(order, "awaiting_stock")
+        self.visibility(order).apply_fulfilment_option(self.warehouse_rtm.id)
+        self.assertStage(order, "ready_to_ship")
+        self.assertEqual((pick.move_ids.product_uom_qty, pick.state), (2.0, "assigned"), "only what it holds")
+        new = order.picking_ids - pick
+        self.assertEqual((new.picking_type_id.warehouse_id, new.move_ids.product_uom_qty), (self.warehouse_rtm, 3.0))
+        # Both warehouses ship their part through Odoo's own steps.
+        for _step in range(3):
+            ready = order.picking_ids.filtered(lambda p: p.state == "assigned")
+            for picking in ready:
+                self.deliver(picking)
+        self.assertStage(order, "shipped")
+        self.assertEqual(order.order_line.qty_delivered, 5.0)
+
     def test_users_apply_only_when_the_margin_stays_above_minimum(self):
         self.set_stock(self.goods, 10, self.warehouse_rtm.lot_stock_id)
         order = self.short_order()
