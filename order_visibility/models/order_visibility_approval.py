@@ -10,8 +10,6 @@ APPROVAL_REASONS = [
     ("credit_release", "Credit hold release"),
     ("expedite", "Expedited freight"),
 ]
-# Reasons whose pending request does not hold the order (it is confirmed and goes on).
-NON_HOLDING_REASONS = ("expedite",)
 APPROVAL_STATES = [
     ("pending", "Pending"),
     ("approved", "Approved"),

@@ -453,6 +453,7 @@ class OrderVisibilityException(models.Model):
         pickings = self.env["stock.picking"].search_fetch(
             [
                 ("sale_id", "!=", False),
+                ("picking_type_code", "!=", "incoming"),  # returns are not fulfilment
                 ("state", "in", ("waiting", "confirmed", "assigned")),
                 ("scheduled_date", "<", limit),
             ],

@@ -116,8 +116,8 @@ class ResConfigSettings(models.TransientModel):
         string="Fulfilment Review (hours)",
         config_parameter="order_visibility.transfer_wait_hours",
         default=PARAM_DEFAULTS["order_visibility.transfer_wait_hours"],
-        help="Transfers still not ready this many hours after their scheduled date, and credit holds unresolved "
-        "as long, open a fulfilment review exception.",
+        help="Transfers of orders still not shipped this many hours after their scheduled date, and credit holds "
+        "unresolved as long, open a fulfilment review exception.",
     )
     ov_expedite_manager_amount = fields.Float(
         string="Expedite Manager Approval Above",
