@@ -151,3 +151,25 @@ class TestExpediteApprovals(OrderVisibilityCommon):
         self.assertAlmostEqual(wizard.margin_after, 27.5)
         wizard.action_confirm()
         self.assertEqual(self.approval(order).expedite_cost, 40.0)
+
+    def test_people_without_order_visibility_rights_cannot_act(self):
+        salesman = new_test_user(
+            self.env,
+            "ov_exp_salesman",
+            groups="sales_team.group_sale_salesman_all_leads,stock.group_stock_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        order = self.late_order()
+        visibility = self.visibility(order).with_user(salesman)
+        actions = {
+            "options": visibility.get_fulfilment_options,
+            "apply": lambda: visibility.apply_fulfilment_option(self.warehouse.id),
+            "expedite": lambda: visibility.action_request_expedite(50.0, ""),
+            "customer update": visibility.action_draft_customer_update,
+        }
+        for name, action in actions.items():
+            with self.subTest(action=name), self.assertRaises(AccessError):
+                action()
+        self.assertFalse(self.approval(order))
+        self.assertEqual(len(order.picking_ids), 1, "nothing was reassigned")
