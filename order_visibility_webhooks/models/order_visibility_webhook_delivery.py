@@ -376,17 +376,43 @@ class OrderVisibilityWebhookDelivery(models.Model):
             own_sessions = sessions is None
             sessions = {} if own_sessions else sessions
             try:
-                deliveries._send(sessions, now)
+                health = deliveries._send(sessions, now)
             finally:
                 if own_sessions:
                     for session in sessions.values():
                         session.close()
             self.env.cr.commit()
+            self._record_health(health, now or fields.Datetime.now())
         return len(deliveries)
 
+    @api.model
+    def _record_health(self, health, now):
+        """Update the endpoints' health in a short transaction of its own.
+
+        Several dispatchers may finish a batch for the same endpoint at once:
+        under Odoo's repeatable-read isolation the second update of the row
+        fails to serialise, so it is retried on a fresh snapshot (the delivery
+        outcomes are already committed and are never redone).
+        """
+        for attempt in range(5):
+            try:
+                for endpoint_id, outcomes in health.items():
+                    self.env["order.visibility.webhook.endpoint"].browse(endpoint_id)._record_health(outcomes, now)
+                self.env.cr.commit()
+                return
+            except psycopg2.errors.SerializationFailure:
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                if attempt == 4:
+                    _logger.warning("Webhook endpoint health not updated after 5 tries (concurrent dispatchers)")
+
     def _send(self, sessions, now=None):
-        """Send claimed deliveries (``sending``), per endpoint and in sequence order per order."""
+        """Send claimed deliveries (``sending``), per endpoint and in sequence order per order.
+
+        Returns {endpoint id: [success of each attempt, in order]} for the health update.
+        """
         now = now or fields.Datetime.now()
+        health = {}
         self.fetch(["endpoint_id", "event_id", "payload", "sale_order_id", "sequence", "attempt_count"])
         attempts, released = [], self.browse()
         by_endpoint = defaultdict(lambda: self.browse())
@@ -420,10 +446,11 @@ class OrderVisibilityWebhookDelivery(models.Model):
                     failed_orders.add(order_key)
                 attempts.append((delivery, endpoint, result))
             if outcomes:
-                endpoint._record_health(outcomes, now)
+                health[endpoint.id] = outcomes
         self._record_attempts(attempts, now)
         if released:
             released.write({"state": "pending", "claimed_at": False})
+        return health
 
     def _post(self, session, secrets, timeout):
         """One HTTP attempt; never raises, never follows redirects, reads at most RESPONSE_CAP bytes."""
