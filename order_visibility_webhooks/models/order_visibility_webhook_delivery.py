@@ -333,7 +333,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                                  AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.id < d.id))
                                  AND (p.state IN ('sending', 'failed')
                                       OR (p.state = 'pending' AND p.next_attempt_at > %(now)s)))
-                        ORDER BY d.next_attempt_at, d.sequence, d.id
+                        ORDER BY d.next_attempt_at, d.endpoint_id, d.sale_order_id, d.sequence, d.id
                         LIMIT %(limit)s
                           FOR UPDATE OF d SKIP LOCKED""",
                     now=now,
@@ -436,6 +436,10 @@ class OrderVisibilityWebhookDelivery(models.Model):
             if session is None:
                 session = sessions[endpoint.id] = requests.Session()
                 session.headers["User-Agent"] = USER_AGENT
+                # Proxy settings of the environment, looked up once per session
+                # instead of on every request (a third of the CPU per delivery).
+                session.proxies.update(requests.utils.get_environ_proxies(endpoint.url))
+                session.trust_env = False
             failed_orders = set()
             outcomes = []
             for delivery in deliveries:
