@@ -203,18 +203,17 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             vals = dict(vals, secret_shown=True)
         elif "secret" in vals:
             vals = {k: v for k, v in vals.items() if k != "secret"}  # a secret cannot be emptied
-        reenabled = self.browse()
-        if vals.get("active"):
-            reenabled = self.filtered(lambda e: not e.active)
-            vals = dict(vals, disabled_reason=False, consecutive_failures=0, failing_since=False)
+        reenabled = self.filtered(lambda e: not e.active) if vals.get("active") else self.browse()
         result = super().write(vals)
         if "secret" in vals:
             for endpoint in self:
                 endpoint.message_post(body=self.env._("Signing secret replaced."), subtype_xmlid="mail.mt_note")
+        if reenabled:
+            # Unarchived: a fresh start for its health, and its backlog is due now.
+            reenabled._write_internal({"disabled_reason": False, "consecutive_failures": 0, "failing_since": False})
+            reenabled._send_backlog()
         if {"active", "company_id", "event_types", "disabled_reason"} & set(vals):
             self.env.registry.clear_cache()
-        if reenabled:
-            reenabled._send_backlog()
         return result
 
     def unlink(self):
@@ -319,6 +318,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
 
     def action_send_test_event(self):
         """Queue a signed ``webhook.test`` event for each endpoint; the dispatcher sends it."""
+        self._check_admin()
         Delivery = self.env["order.visibility.webhook.delivery"].sudo()
         deliveries = Delivery._queue_test_events(self)
         return {
