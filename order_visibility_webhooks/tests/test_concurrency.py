@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Two dispatchers on two real cursors: disjoint claims, everything exactly once, in order.
+"""Real cursors: events commit and roll back with their change; two dispatchers claim
+disjoint batches and deliver everything exactly once, in order.
 
 The outbox rows are committed by a dedicated set-up (other cursors cannot see
 the test's transaction) and removed afterwards.
@@ -145,3 +146,60 @@ class TestConcurrentDispatchers(LocalReceiverMixin, TransactionCase):
             by_order[received["payload"]["data"]["order_id"]].append(received["payload"]["data"]["sequence"])
         for sequences in by_order.values():
             self.assertEqual(sequences, list(range(1, EVENTS_PER_ORDER + 1)), "per order, in sequence order")
+
+    def _confirm_service_order(self, cr):
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        product = env["product.product"].create(
+            {"name": "Outbox Audit", "type": "service", "list_price": 50, "invoice_policy": "order"}
+        )
+        order = env["sale.order"].create(
+            {
+                "partner_id": self.ids["partner"],
+                "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
+            }
+        )
+        order.action_confirm()
+        return env, order, product
+
+    def _rows_seen_from_another_cursor(self, order_id):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """SELECT event_type FROM order_visibility_webhook_delivery
+                        WHERE sale_order_id = %s AND endpoint_id = %s""",
+                    order_id,
+                    self.ids["endpoint"],
+                )
+            )
+            return [row[0] for row in cr.fetchall()]
+
+    def test_events_commit_and_roll_back_with_their_change(self):
+        # Rolled back: the confirmation and its events vanish together.
+        with self.registry.cursor() as cr:
+            _env, order, _product = self._confirm_service_order(cr)
+            cr.flush()  # what commit does first: the engine and the outbox run here
+            cr.execute(SQL("SELECT count(*) FROM order_visibility_webhook_delivery WHERE sale_order_id = %s", order.id))
+            self.assertTrue(cr.fetchone()[0], "written in the transaction of the change")
+            rolled_back = order.id
+            cr.rollback()
+        self.assertEqual(self._rows_seen_from_another_cursor(rolled_back), [])
+
+        # Committed: another connection sees the order's events and a wake-up of the dispatcher.
+        with self.registry.cursor() as cr:
+            env, order, product = self._confirm_service_order(cr)
+            cr.commit()  # pylint: disable=invalid-commit
+            committed, product_id = order.id, product.id
+        try:
+            self.assertIn("order.status_changed", self._rows_seen_from_another_cursor(committed))
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cron = env.ref("order_visibility_webhooks.ir_cron_dispatch")
+                self.assertTrue(env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]))
+        finally:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                order = env["sale.order"].browse(committed)
+                order._action_cancel()
+                order.unlink()
+                env["product.product"].browse(product_id).product_tmpl_id.unlink()
+                cr.commit()  # pylint: disable=invalid-commit
