@@ -226,3 +226,23 @@ class TestDispatcher(WebhookCommon):
         self.env.invalidate_all()
         self.run_cron("order_visibility_webhooks.ir_cron_purge")
         self.assertFalse(delivery.exists())
+
+    def test_scheduled_action_sends_what_is_due(self):
+        self.create_endpoint()
+        self.confirmed_order()
+        [delivery] = self.deliveries()
+        cron = self.env.ref("order_visibility_webhooks.ir_cron_dispatch")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]), "the commit wakes the dispatcher"
+        )
+        self.flush()
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.env.invalidate_all()
+        self.assertEqual(delivery.state, "delivered")
+        self.assertTrue(self.receiver.received[0]["verified_with"])
+
+    def test_endpoint_defaults_come_from_settings(self):
+        self.env["res.config.settings"].create({"ov_webhook_timeout": 33, "ov_webhook_max_attempts": 4}).execute()
+        endpoint = self.env["order.visibility.webhook.endpoint"].create({"name": "Defaults", "url": self.receiver.url})
+        self.assertEqual((endpoint.timeout, endpoint.max_attempts), (33, 4))
