@@ -10,6 +10,9 @@
     "depends": ["order_visibility"],
     "data": [
         "security/ir.model.access.csv",
+        "security/order_visibility_inbound_security.xml",
         "views/res_config_settings_views.xml",
+        "views/order_visibility_milestone_views.xml",
+        "views/order_visibility_webhook_source_views.xml",
     ],
 }
