@@ -26,8 +26,10 @@ from unittest.mock import patch
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from odoo.addons.order_visibility_webhooks.tests.common import LocalReceiverMixin
 from odoo.addons.order_visibility_webhooks.tests.common_inbound import InboundCommon
 from odoo.addons.order_visibility_webhooks.tools.signing import generate_secret
+from odoo.fields import Command
 from odoo.tests import release_test_lock, tagged
 from odoo.tools import config
 
@@ -95,7 +97,7 @@ def free_port():
 
 
 @tagged("post_install", "-at_install")
-class TestN8nRoundTrip(InboundCommon):
+class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -260,3 +262,32 @@ class TestN8nRoundTrip(InboundCommon):
         self.assertEqual(milestone.source_id, self.n8n_source)
         self.assertEqual(milestone.webhook_id, f"n8n_{msg_id}", f"not the forged event {forged_id}")
         self.assertIn(milestone, self.visibility(order).milestone_ids, "on the order's timeline")
+
+    def test_round_trip_a_shipped_order_comes_back_in_transit(self):
+        """The whole trip: an order shipped for real emits order.status_changed,
+        the dispatcher signs and posts it to n8n, n8n verifies it and posts a
+        signed in_transit milestone back, which lands on the order's timeline."""
+        self.env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", "True")
+        endpoint = self.env["order.visibility.webhook.endpoint"].create(
+            {
+                "name": "n8n",
+                "url": self.webhook_url,
+                "company_id": self.company.id,
+                "secret": self.endpoint_secret,
+                "event_types": [Command.set(self.env.ref("order_visibility_webhooks.event_type_status_changed").ids)],
+            }
+        )
+        order = self.shipped_order()
+        delivery = self.env["order.visibility.webhook.delivery"].search(
+            [("endpoint_id", "=", endpoint.id), ("event_type", "=", "order.status_changed")], order="id desc", limit=1
+        )
+        self.assertEqual(json.loads(delivery.payload)["data"]["new_stage"], "shipped")
+        with self.allow_n8n_requests():
+            self.run_cron("order_visibility_webhooks.ir_cron_dispatch")
+            self.assertEqual(delivery.state, "delivered", delivery.last_error)
+            milestone = self.wait_for_milestone(order)
+        self.assertEqual(len(milestone), 1, self.n8n_output())
+        self.assertEqual(milestone.milestone, "in_transit")
+        self.assertEqual(milestone.webhook_id, f"n8n_{delivery.event_id}", "n8n answered that very event")
+        self.assertIn(milestone, self.visibility(order).milestone_ids, "on the order's timeline")
+        self.assertIn("Carrier milestone: In transit", order.message_ids[0].body)

@@ -183,4 +183,36 @@ class OrderVisibilityMilestone(models.Model):
         Exception_._sync("delivery_exception", {key: {"detail": detail}}, visibility)
 
     def _notify_received(self):
-        """Hook: emit ``order.milestone_received`` (see the outbound webhooks)."""
+        """Emit ``order.milestone_received`` in the same transaction (outbox)."""
+        self.env["order.visibility.webhook.delivery"]._emit_events(
+            [
+                {
+                    "visibility": milestone.visibility_id,
+                    "type": "order.milestone_received",
+                    "data": {"milestone": milestone._event_data()},
+                }
+                for milestone in self
+            ]
+        )
+
+    def _event_data(self):
+        """The milestone as ``order.milestone_received`` carries it (language-neutral codes)."""
+        self.ensure_one()
+
+        def iso(moment):
+            return moment.isoformat() + "Z" if moment else None
+
+        return {
+            "id": self.id,
+            "code": self.milestone,
+            "occurred_at": iso(self.occurred_at),
+            "received_at": iso(self.received_at),
+            "eta": iso(self.eta),
+            "carrier": self.carrier or None,
+            "tracking_ref": self.tracking_ref or None,
+            "note": self.note or None,
+            "signed_by": self.signed_by or None,
+            "proof_attached": bool(self.attachment_id),
+            "source": self.source_id.code,
+            "webhook_id": self.webhook_id,
+        }
