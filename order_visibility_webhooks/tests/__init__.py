@@ -1,1 +1,3 @@
 from . import test_inbound_milestones
+from . import test_inbound_schema
+from . import test_inbound_sources
