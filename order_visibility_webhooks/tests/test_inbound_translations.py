@@ -42,7 +42,8 @@ class TestInboundTranslations(InboundCommon):
         field = milestone._fields["milestone"]
         dutch_env = milestone.with_user(self.dutch_manager).with_context(lang="nl_NL").env
         self.assertEqual(dict(field._description_selection(dutch_env))["delayed"], "Vertraagd")
-        self.assertEqual(dict(field._description_selection(milestone.with_context(lang="en_US").env))["delayed"], "Delayed")
+        english_env = milestone.with_context(lang="en_US").env
+        self.assertEqual(dict(field._description_selection(english_env))["delayed"], "Delayed")
 
         visibility = self.visibility(order)
         self.assertEqual(visibility.risk_reasons[-1][0], "carrier_delay", "a code, not a sentence")
