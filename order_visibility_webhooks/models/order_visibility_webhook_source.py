@@ -1,10 +1,19 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import json
+import logging
 import re
+import time
+
+from psycopg2 import IntegrityError
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
-from ..tools.signing import InvalidSecret, generate_secret, secret_key
+from ..tools.milestone_payload import MAX_BODY_BYTES, InvalidPayload, validate_milestone_body
+from ..tools.signing import TIMESTAMP_TOLERANCE, InvalidSecret, generate_secret, secret_key, verify
+
+_logger = logging.getLogger(__name__)
+MAX_MESSAGE_ID_LENGTH = 255
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ADMIN_GROUP = "order_visibility.group_order_visibility_admin"
@@ -133,3 +142,81 @@ class OrderVisibilityWebhookSource(models.Model):
             "domain": [("source_id", "=", self.id)],
             "context": {"create": False},
         }
+
+    # ------------------------------------------------------------------
+    # Receiving a message (the route POST /order_visibility/webhook/<code>)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _refuse(self, http_status, error, message):
+        """(status, answer) of a refusal; logged without anything secret."""
+        _logger.info("inbound milestone refused (%s): %s %s", http_status, error, message)
+        return http_status, {"error": error, "message": message}
+
+    @api.model
+    def _receive_message(self, code, headers, body):
+        """Check and apply one signed message; returns (HTTP status, JSON answer).
+
+        ``headers``: the webhook-id, webhook-timestamp and webhook-signature
+        values; ``body``: the raw bytes. Every check runs before anything is
+        written, and the writing runs in a savepoint: a refusal changes
+        nothing. Called as superuser by the route (the sender is
+        authenticated by its signature, not as an Odoo user).
+        """
+        if len(body) > MAX_BODY_BYTES:
+            return self._refuse(413, "body_too_large", f"at most {MAX_BODY_BYTES} bytes")
+        source = self.search([("code", "=", code), ("active", "=", True)], limit=1)
+        if not source:
+            return self._refuse(404, "unknown_source", "no active source with this code")
+
+        msg_id, timestamp, signature = (
+            (headers.get(name) or "").strip() for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        )
+        if not (msg_id and timestamp and signature):
+            return self._refuse(
+                400, "missing_headers", "webhook-id, webhook-timestamp and webhook-signature are required"
+            )
+        if len(msg_id) > MAX_MESSAGE_ID_LENGTH or not msg_id.isprintable():
+            return self._refuse(
+                400, "bad_message_id", f"webhook-id: at most {MAX_MESSAGE_ID_LENGTH} printable characters"
+            )
+        if not timestamp.isdigit():
+            return self._refuse(400, "bad_timestamp", "webhook-timestamp: unix seconds expected")
+        age = int(time.time()) - int(timestamp)
+        if age > TIMESTAMP_TOLERANCE:
+            return self._refuse(401, "timestamp_too_old", "webhook-timestamp is more than 5 minutes old")
+        if age < -TIMESTAMP_TOLERANCE:
+            return self._refuse(401, "timestamp_in_future", "webhook-timestamp is more than 5 minutes ahead")
+        try:
+            valid = verify([source.secret], msg_id, timestamp, body, signature)
+        except InvalidSecret:
+            _logger.warning("inbound milestone source %s has an invalid secret", source.code)
+            valid = False
+        if not valid:
+            return self._refuse(401, "invalid_signature", "no valid v1 signature for this source")
+
+        Milestone = self.env["order.visibility.milestone"].with_company(source.company_id)
+        if Milestone.search_count([("source_id", "=", source.id), ("webhook_id", "=", msg_id)], limit=1):
+            return 200, {"status": "duplicate", "webhook_id": msg_id}
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return self._refuse(400, "malformed_json", "the body is not JSON")
+        try:
+            values = validate_milestone_body(payload)
+        except InvalidPayload as exc:
+            return self._refuse(422, "invalid_payload", str(exc))
+        if (values["occurred_at"] - fields.Datetime.now()).total_seconds() > TIMESTAMP_TOLERANCE:
+            return self._refuse(422, "invalid_payload", "data.occurred_at: in the future")
+        order = Milestone._find_order(source, values)
+        if not order:
+            return self._refuse(404, "unknown_order", "no such order for this source's company")
+        try:
+            with self.env.cr.savepoint():
+                milestone = Milestone._receive(source, msg_id, values, order)
+        except (UserError, ValidationError) as exc:
+            return self._refuse(422, "not_applicable", exc.args[0] if exc.args else "")
+        except IntegrityError:
+            # The same message arrived twice at once: the other one won.
+            return 200, {"status": "duplicate", "webhook_id": msg_id}
+        return 200, {"status": "accepted", "webhook_id": msg_id, "milestone_id": milestone.id}
