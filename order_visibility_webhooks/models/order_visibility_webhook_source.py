@@ -28,13 +28,15 @@ class OrderVisibilityWebhookSource(models.Model):
 
     _name = "order.visibility.webhook.source"
     _description = "Inbound Milestone Source"
+    _inherit = ["mail.thread"]
     _order = "name, id"
     _check_company_auto = True
 
-    name = fields.Char(required=True)
+    name = fields.Char(required=True, tracking=True)
     code = fields.Char(
         required=True,
         copy=False,
+        tracking=True,
         help="The last part of the URL the source posts to: lowercase letters, digits, - and _.",
     )
     secret = fields.Char(
@@ -48,8 +50,10 @@ class OrderVisibilityWebhookSource(models.Model):
         help="Once the administrator has copied the secret, it is no longer shown.",
     )
     secret_hint = fields.Char(compute="_compute_secret_hint", groups=ADMIN_GROUP)
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True, tracking=True
+    )
     url_path = fields.Char(string="URL Path", compute="_compute_url_path")
     milestone_ids = fields.One2many("order.visibility.milestone", "source_id", string="Messages")
     milestone_count = fields.Integer(string="Accepted Messages", compute="_compute_message_stats")
@@ -119,7 +123,15 @@ class OrderVisibilityWebhookSource(models.Model):
             else:
                 vals["secret"] = generate_secret()
             vals["secret_revealed"] = False
-        return super().write(vals)
+        result = super().write(vals)
+        if "secret" in vals:
+            # Audited, never with the value.
+            for source in self:
+                source.message_post(
+                    body=self.env._("Secret replaced by %(user)s.", user=self.env.user.name),
+                    subtype_xmlid="mail.mt_note",
+                )
+        return result
 
     def action_generate_secret(self):
         """Replace the secret by a new one, shown once in the form."""

@@ -50,6 +50,11 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         source.action_generate_secret()
         self.assertNotEqual(source.secret, old)
         self.assertFalse(source.secret_revealed, "a new secret is shown once again")
+        self.assertIn("Secret replaced", source.message_ids[0].body, "the change is audited")
+        self.assertFalse(
+            self.env["mail.message"].search_count([("body", "ilike", source.secret[6:20])]),
+            "the secret itself is in no message",
+        )
         with self.assertRaises(AccessError):
             source.with_user(self.manager).read(["secret"])
         with self.assertRaises(AccessError):
@@ -111,3 +116,14 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         )
         self.assertEqual(payload["data"]["order_name"], order.name)
         self.assertNotIn(SECRET[6:], deliveries.payload)
+
+    def test_views_and_menu_are_for_administrators(self):
+        menu = self.env.ref("order_visibility_webhooks.menu_order_visibility_webhook_source")
+        self.assertEqual(menu.parent_id, self.env.ref("order_visibility.menu_order_visibility_config"))
+        self.assertEqual(menu.group_ids, self.env.ref("order_visibility.group_order_visibility_admin"))
+        views = self.env["order.visibility.webhook.source"].get_views([(False, "list"), (False, "form")])["views"]
+        self.assertIn('name="milestone_ids"', views["form"]["arch"], "the source's last messages")
+        self.assertIn('name="secret"', views["form"]["arch"])
+        Milestone = self.env["order.visibility.milestone"].with_user(self.manager)
+        arch = Milestone.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="milestone"', arch)
