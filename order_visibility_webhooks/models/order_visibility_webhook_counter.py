@@ -54,6 +54,5 @@ class OrderVisibilityWebhookCounter(models.Model):
         )
         by_key = {(endpoint_id, order_id): n for (endpoint_id, order_id, _company_id), n in counts.items()}
         return {
-            (endpoint_id, order_id): last - by_key[endpoint_id, order_id] + 1
-            for endpoint_id, order_id, last in rows
+            (endpoint_id, order_id): last - by_key[endpoint_id, order_id] + 1 for endpoint_id, order_id, last in rows
         }

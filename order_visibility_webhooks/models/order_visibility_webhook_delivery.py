@@ -112,14 +112,18 @@ class OrderVisibilityWebhookDelivery(models.Model):
         events = [e for e in events if e["visibility"].company_id.id in companies]
         if not events:
             return self.browse()
-        endpoints = Endpoint.sudo().with_context(active_test=False).search_fetch(
-            [
-                "|",
-                ("active", "=", True),
-                ("disabled_reason", "!=", False),
-                ("company_id", "in", list(companies & set(visibilities.company_id.ids))),
-            ],
-            ["company_id", "event_types"],
+        endpoints = (
+            Endpoint.sudo()
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    "|",
+                    ("active", "=", True),
+                    ("disabled_reason", "!=", False),
+                    ("company_id", "in", list(companies & set(visibilities.company_id.ids))),
+                ],
+                ["company_id", "event_types"],
+            )
         )
         by_company = defaultdict(list)
         for endpoint in endpoints:
@@ -171,8 +175,8 @@ class OrderVisibilityWebhookDelivery(models.Model):
     @api.model
     def _common_data(self, visibilities):
         """{visibility id: the keys every event of its order carries}."""
-        include_customer = self.env["ir.config_parameter"].sudo().get_param(
-            "order_visibility_webhooks.include_customer"
+        include_customer = (
+            self.env["ir.config_parameter"].sudo().get_param("order_visibility_webhooks.include_customer")
         )
         include_customer = str(include_customer or "").lower() in ("1", "true", "yes", "on")
         result = {}
@@ -314,7 +318,9 @@ class OrderVisibilityWebhookDelivery(models.Model):
         the dispatcher (superuser) with bound parameters only.
         """
         now = now or fields.Datetime.now()
-        self.env.cr.commit()  # a fresh snapshot for the claim
+        # The dispatcher owns its cursor (a scheduled action's): each claim runs
+        # on a fresh snapshot and is committed before any HTTP is sent.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
         try:
             rows = self.env.execute_query(
                 SQL(
@@ -327,7 +333,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                                  AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.id < d.id))
                                  AND (p.state IN ('sending', 'failed')
                                       OR (p.state = 'pending' AND p.next_attempt_at > %(now)s)))
-                        ORDER BY d.next_attempt_at, d.sequence, d.id
+                        ORDER BY d.next_attempt_at, d.endpoint_id, d.sale_order_id, d.sequence, d.id
                         LIMIT %(limit)s
                           FOR UPDATE OF d SKIP LOCKED""",
                     now=now,
@@ -360,7 +366,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                         ids,
                     )
                 )
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             # Another worker changed a candidate since our snapshot: try again next round.
             self.env.cr.rollback()
@@ -381,7 +387,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                 if own_sessions:
                     for session in sessions.values():
                         session.close()
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             self._record_health(health, now or fields.Datetime.now())
         return len(deliveries)
 
@@ -398,7 +404,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
             try:
                 for endpoint_id, outcomes in health.items():
                     self.env["order.visibility.webhook.endpoint"].browse(endpoint_id)._record_health(outcomes, now)
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 return
             except psycopg2.errors.SerializationFailure:
                 self.env.cr.rollback()
@@ -415,11 +421,11 @@ class OrderVisibilityWebhookDelivery(models.Model):
         health = {}
         self.fetch(["endpoint_id", "event_id", "payload", "sale_order_id", "sequence", "attempt_count"])
         attempts, released = [], self.browse()
-        by_endpoint = defaultdict(lambda: self.browse())
+        by_endpoint = defaultdict(self.browse)
         for delivery in self.sorted(lambda d: (d.endpoint_id.id, d.sale_order_id.id, d.sequence, d.id)):
             by_endpoint[delivery.endpoint_id] |= delivery
-        for endpoint, deliveries in by_endpoint.items():
-            endpoint = endpoint.sudo()
+        for endpoint_record, deliveries in by_endpoint.items():
+            endpoint = endpoint_record.sudo()
             refusal = None
             try:
                 endpoint._check_target_url(endpoint.url)
@@ -430,6 +436,10 @@ class OrderVisibilityWebhookDelivery(models.Model):
             if session is None:
                 session = sessions[endpoint.id] = requests.Session()
                 session.headers["User-Agent"] = USER_AGENT
+                # Proxy settings of the environment, looked up once per session
+                # instead of on every request (a third of the CPU per delivery).
+                session.proxies.update(requests.utils.get_environ_proxies(endpoint.url))
+                session.trust_env = False
             failed_orders = set()
             outcomes = []
             for delivery in deliveries:

@@ -37,7 +37,6 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         "order_visibility_webhook_endpoint_event_type_rel",
         "endpoint_id",
         "event_type_id",
-        string="Event Types",
         help="The events this endpoint receives; leave empty to receive every event type.",
     )
     company_id = fields.Many2one(
@@ -124,9 +123,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         except ValueError:
             parts, port = None, None
         if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UserError(
-                self.env._("The webhook URL %(url)s is not a valid http(s) URL.", url=url or "")
-            )
+            raise UserError(self.env._("The webhook URL %(url)s is not a valid http(s) URL.", url=url or ""))
         if parts.username or parts.password:
             raise UserError(self.env._("The webhook URL must not carry a user name or password."))
         try:
@@ -254,9 +251,18 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         now = now or fields.Datetime.now()
         endpoint = self.sudo()
         secrets = [endpoint.secret]
-        if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        if (
+            endpoint.previous_secret
+            and endpoint.previous_secret_expires_at
+            and endpoint.previous_secret_expires_at > now
+        ):
             secrets.append(endpoint.previous_secret)
         return secrets
+
+    def _write_internal(self, vals):
+        """Write engine-kept fields (secret rotation, health) without the
+        user-facing ``write`` rules (secret validation, re-enable backlog)."""
+        return super().write(vals)  # pylint: disable=super-method-mismatch
 
     def _check_admin(self):
         if not self.env.user.has_group("order_visibility.group_order_visibility_admin"):
@@ -269,7 +275,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         now = fields.Datetime.now()
         endpoint = self.sudo()
         expires = now + timedelta(hours=endpoint.rotation_overlap_hours)
-        super(OrderVisibilityWebhookEndpoint, endpoint).write(
+        endpoint._write_internal(
             {
                 "previous_secret": endpoint.secret,
                 "previous_secret_expires_at": expires,
@@ -297,7 +303,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         wizard = self.env["order.visibility.webhook.secret.wizard"].create(
             {"endpoint_id": self.id, "secret": endpoint.secret}
         )
-        super(OrderVisibilityWebhookEndpoint, endpoint).write({"secret_shown": True})
+        endpoint._write_internal({"secret_shown": True})
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Signing Secret"),
@@ -339,8 +345,10 @@ class OrderVisibilityWebhookEndpoint(models.Model):
 
     def _send_backlog(self):
         """Re-enabled endpoints: their waiting deliveries are due now (sent in sequence order)."""
-        deliveries = self.env["order.visibility.webhook.delivery"].sudo().search(
-            [("endpoint_id", "in", self.ids), ("state", "in", ("pending", "failed"))]
+        deliveries = (
+            self.env["order.visibility.webhook.delivery"]
+            .sudo()
+            .search([("endpoint_id", "in", self.ids), ("state", "in", ("pending", "failed"))])
         )
         deliveries.write({"next_attempt_at": fields.Datetime.now()})
         self.env.ref("order_visibility_webhooks.ir_cron_dispatch")._trigger()
@@ -359,7 +367,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         vals = {"consecutive_failures": failures, "failing_since": failing_since}
         if last_success:
             vals["last_success_at"] = last_success
-        super(OrderVisibilityWebhookEndpoint, endpoint).write(vals)
+        endpoint._write_internal(vals)
         threshold = _param_int(self.env, "order_visibility_webhooks.disable_after_failures", 10)
         minutes = _param_int(self.env, "order_visibility_webhooks.disable_after_minutes", 60)
         if failures >= threshold and failing_since and now - failing_since >= timedelta(minutes=minutes):

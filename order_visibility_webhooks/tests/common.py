@@ -5,14 +5,14 @@ and helpers to drive the dispatcher as its scheduled action does."""
 import json
 import threading
 import time
-from urllib.parse import urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import common as odoo_test_common
 from odoo.addons.order_visibility.tests.common import OrderVisibilityCommon
+from odoo.tests import common as odoo_test_common
 
 
 class Receiver:
@@ -22,6 +22,7 @@ class Receiver:
     def __init__(self):
         self.mode = "ok"
         self.delay = 0.0
+        self.gave_up = 0
         self.secrets = []
         self.received = []  # dicts: path, headers, body, payload, verified_with
         self.lock = threading.Lock()
@@ -29,6 +30,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -71,7 +73,7 @@ class Receiver:
                     self.end_headers()
                     self.wfile.write(payload)
                 except OSError:
-                    pass  # the client gave up (timeout test)
+                    receiver.gave_up += 1  # the client stopped waiting (timeout test)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

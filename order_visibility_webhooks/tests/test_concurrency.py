@@ -52,7 +52,7 @@ class TestConcurrentDispatchers(LocalReceiverMixin, TransactionCase):
             )
             self.receiver.secrets = [endpoint.secret]
             self.ids = {"endpoint": endpoint.id, "orders": orders.ids, "partner": partner.id}
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.addCleanup(self._remove_committed_data, previous)
 
     def _remove_committed_data(self, previous):
@@ -64,14 +64,15 @@ class TestConcurrentDispatchers(LocalReceiverMixin, TransactionCase):
             env["sale.order"].browse(self.ids["orders"]).unlink()
             env["res.partner"].browse(self.ids["partner"]).unlink()
             env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", previous or False)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         self.registry.clear_cache()
 
     def _states(self):
         with self.registry.cursor() as cr:
             cr.execute(
                 SQL(
-                    "SELECT state, count(*) FROM order_visibility_webhook_delivery WHERE endpoint_id = %s GROUP BY state",
+                    """SELECT state, count(*) FROM order_visibility_webhook_delivery
+                        WHERE endpoint_id = %s GROUP BY state""",
                     self.ids["endpoint"],
                 )
             )
@@ -122,10 +123,10 @@ class TestConcurrentDispatchers(LocalReceiverMixin, TransactionCase):
                                     self.ids["endpoint"],
                                 )
                             )
-                            cr.commit()
+                            cr.commit()  # pylint: disable=invalid-commit
                             if not cr.fetchone()[0]:
                                 return
-            except Exception as error:  # noqa: BLE001 - reported by the test thread
+            except Exception as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=worker) for _i in range(2)]

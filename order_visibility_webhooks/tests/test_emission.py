@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jsonschema
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import WebhookCommon
@@ -63,7 +64,7 @@ class TestEmission(WebhookCommon):
         self.assertEqual(wizard.secret, new, "the new secret is shown once to the admin")
         self.assertNotIn(old, str(endpoint.message_ids.mapped("body")))
         self.assertNotIn(new, str(endpoint.message_ids.mapped("body")))
-        with self.assertRaises(Exception):
+        with self.assertRaises(UserError):
             endpoint.action_show_secret()  # shown once only
         self.receiver.secrets = [old, new]
         self.confirmed_order()
@@ -140,8 +141,17 @@ class TestEmission(WebhookCommon):
         order = self.create_order([(self.goods, 2)])
         self.flush()
         visibility = self.visibility(order)
-        transition = self.env["order.visibility.transition"].sudo().create(
-            {"visibility_id": visibility.id, "from_stage": "draft", "to_stage": "cancelled", "changed_at": "2026-01-01"}
+        transition = (
+            self.env["order.visibility.transition"]
+            .sudo()
+            .create(
+                {
+                    "visibility_id": visibility.id,
+                    "from_stage": "draft",
+                    "to_stage": "cancelled",
+                    "changed_at": "2026-01-01",
+                }
+            )
         )
         self.env["order.visibility.webhook.endpoint"]._companies_with_active_endpoints()  # warm cache
         with self.assertQueryCount(0):
@@ -154,11 +164,20 @@ class TestEmission(WebhookCommon):
         def emit_queries(count):
             orders = self.env["sale.order"].create([{"partner_id": self.customer.id} for _i in range(count)])
             visibilities = Visibility.sudo()._ensure_for_orders(orders)
-            transitions = self.env["order.visibility.transition"].sudo().create(
-                [
-                    {"visibility_id": v.id, "from_stage": "draft", "to_stage": "cancelled", "changed_at": "2026-01-01"}
-                    for v in visibilities
-                ]
+            transitions = (
+                self.env["order.visibility.transition"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "visibility_id": v.id,
+                            "from_stage": "draft",
+                            "to_stage": "cancelled",
+                            "changed_at": "2026-01-01",
+                        }
+                        for v in visibilities
+                    ]
+                )
             )
             self.env.flush_all()
             self.env.invalidate_all()

@@ -17,7 +17,7 @@ class OrderVisibilityWebhookReplay(models.TransientModel):
         "order_visibility_webhook_replay_event_type_rel",
         "replay_id",
         "event_type_id",
-        string="Event Types", help="Leave empty to replay every type."
+        help="Leave empty to replay every type.",
     )
     event_count = fields.Integer(compute="_compute_event_count", string="Events to Replay")
 
