@@ -269,6 +269,7 @@ def bench_confirm(args, env, receiver, fixture):
                 ],
             }
         )
+    native.action_server_ids.write({"webhook_url": receiver.url})
     setups = {
         "nothing": (False, False),
         "outbox (1 endpoint)": (True, False),
@@ -279,20 +280,24 @@ def bench_confirm(args, env, receiver, fixture):
         for label, (outbox, native_on) in setups.items():
             endpoint.write({"active": outbox})
             native.write({"active": native_on})
-            order = env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1}) for _i in range(5)],
-                }
-            )
             env.cr.commit()
-            env.invalidate_all()
-            start = time.perf_counter()
-            order.action_confirm()
-            env.cr.commit()  # flush, pre-commit hooks (emission), commit, post-commit (native post)
-            elapsed = time.perf_counter() - start
-            if round_ >= 3:
-                samples[label].append(elapsed)
+            # The first confirmation after a switch refills the caches the
+            # switch cleared: untimed; the second one is measured.
+            for timed in (False, True):
+                order = env["sale.order"].create(
+                    {
+                        "partner_id": partner.id,
+                        "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1}) for _i in range(5)],
+                    }
+                )
+                env.cr.commit()
+                env.invalidate_all()
+                start = time.perf_counter()
+                order.action_confirm()
+                env.cr.commit()  # flush, pre-commit hooks (emission), commit, post-commit (native post)
+                elapsed = time.perf_counter() - start
+                if timed and round_ >= 3:
+                    samples[label].append(elapsed)
     endpoint.write({"active": True})
     native.write({"active": False})
     env.cr.commit()

@@ -322,7 +322,10 @@ class OrderVisibilityWebhookDelivery(models.Model):
         # on a fresh snapshot and is committed before any HTTP is sent.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         try:
-            rows = self.env.execute_query(
+            self.env.flush_all()
+            # A serialisation failure here is expected under concurrency and
+            # handled below: not logged as a bad query.
+            self.env.cr.execute(
                 SQL(
                     """SELECT d.id FROM order_visibility_webhook_delivery d
                          JOIN order_visibility_webhook_endpoint e ON e.id = d.endpoint_id AND e.active
@@ -338,9 +341,10 @@ class OrderVisibilityWebhookDelivery(models.Model):
                           FOR UPDATE OF d SKIP LOCKED""",
                     now=now,
                     limit=limit,
-                )
+                ),
+                log_exceptions=False,
             )
-            ids = [row[0] for row in rows]
+            ids = [row[0] for row in self.env.cr.fetchall()]
             if ids:
                 # An earlier delivery of the same order that another worker holds
                 # (locked, so skipped above) or that is not in this batch: wait.

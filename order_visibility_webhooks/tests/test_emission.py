@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import WebhookCommon
 
@@ -122,6 +122,10 @@ class TestEmission(WebhookCommon):
         self.assertTrue(more)
         self.assertEqual(more[0].sequence, len(events) + 1)
         self.assertNotEqual(more[0].correlation_id, events[0].correlation_id)
+        resolved = more.filtered(lambda d: d.event_type == "order.exception_resolved")
+        self.assertTrue(resolved, "the goods came in: the stock shortage resolved itself")
+        for delivery in more:
+            validate(json.loads(delivery.payload))
 
     def test_approval_events(self):
         self.switch_on_governance("approve_high_value")
@@ -136,6 +140,29 @@ class TestEmission(WebhookCommon):
         payload = json.loads(requested.payload)
         self.assertEqual(payload["data"]["approval"]["state"], "pending")
         validate(payload)
+
+        approver = new_test_user(
+            self.env,
+            "ov_wh_approver",
+            groups="sales_team.group_sale_salesman_all_leads,stock.group_stock_user,"
+            "order_visibility.group_order_visibility_manager",
+            company_id=self.company.id,
+        )
+        approval = self.env["order.visibility.approval"].search([("sale_order_id", "=", order.id)])
+        approval.with_user(approver).action_approve("Volume deal")
+        self.flush()
+        decided = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_decided")
+        self.assertEqual(len(decided), 1)
+        payload = json.loads(decided.payload)
+        self.assertEqual(payload["data"]["approval"]["state"], "approved")
+        self.assertEqual(payload["data"]["approval"]["decided_by"], approver.name)
+        self.assertEqual(payload["data"]["approval"]["note"], "Volume deal")
+        validate(payload)
+        # The approval confirmed the order: its stage change follows, numbered after it.
+        later = self.deliveries(endpoint_id=endpoint.id).filtered(lambda d: d.id > decided.id)
+        self.assertIn("order.status_changed", later.mapped("event_type"))
+        all_events = self.deliveries(endpoint_id=endpoint.id)
+        self.assertEqual(all_events.mapped("sequence"), list(range(1, len(all_events) + 1)))
 
     def test_no_endpoint_costs_no_query(self):
         order = self.create_order([(self.goods, 2)])
