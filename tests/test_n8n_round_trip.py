@@ -1,8 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The n8n round trip, for real: a real n8n on 127.0.0.1 runs the workflow
 of ``docs/webhooks/n8n/order_visibility_workflow.json``, verifies the
-signature of Order Visibility's events and answers a shipped order with a
-signed ``in_transit`` milestone posted to Odoo's inbound route.
+signature of Order Visibility's events, answers the HTTP request with 200 or
+401 according to the verification, then answers a shipped order with a signed
+``in_transit`` milestone posted to Odoo's inbound route.
 
 n8n 2.8.4 is installed from the npm registry on first use (about three
 minutes) into ``~/.cache/order-visibility/n8n-2.8.4`` (``OV_N8N_DIR``
@@ -19,7 +20,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -189,9 +190,11 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
             except requests.ConnectionError:
                 status = None
             # 503 while n8n starts, 404 until the workflow is active; then the
-            # Webhook node answers 200 at once (the unsigned probe is dropped).
-            if status == 200:
+            # workflow refuses the unsigned probe with 401.
+            if status == 401:
                 return
+            if status not in (None, 404, 503):
+                raise RuntimeError(f"n8n answered the unsigned probe with {status}: {cls.n8n_output()}")
             try:
                 cls.n8n_process.wait(timeout=1)  # the pause between polls; returns at once if n8n died
             except subprocess.TimeoutExpired:
@@ -216,19 +219,31 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
                     continue
             self.fail(f"n8n stopped: {self.n8n_output()}")
 
-    def send_event(self, event, secret):
+    def post_event(self, event, secret, signed_at=None, tamper=None):
+        """POST the event straight to n8n's webhook, signed with ``secret`` at
+        ``signed_at`` (now); ``tamper`` changes the body after signing.
+        Returns (webhook-id, response)."""
         body = json.dumps(event)
         msg_id = f"msg_{uuid.uuid4().hex}"
-        now = datetime.now(UTC)
+        signed_at = signed_at or datetime.now(UTC)
         headers = {
             "webhook-id": msg_id,
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": Webhook(secret).sign(msg_id, now, body),
+            "webhook-timestamp": str(int(signed_at.timestamp())),
+            "webhook-signature": Webhook(secret).sign(msg_id, signed_at, body),
             "Content-Type": "application/json",
         }
+        if tamper:
+            body = tamper(body)
         response = requests.post(self.webhook_url, data=body.encode(), headers=headers, timeout=10)
-        self.assertEqual(response.status_code, 200, response.text)
-        return msg_id
+        return msg_id, response
+
+    def assertRefused(self, response, reason):
+        self.assertEqual(response.status_code, 401, f"{response.text} {self.n8n_output()}")
+        self.assertEqual(response.json(), {"status": "refused", "reason": reason})
+
+    def assertAccepted(self, response, msg_id):
+        self.assertEqual(response.status_code, 200, f"{response.text} {self.n8n_output()}")
+        self.assertEqual(response.json(), {"status": "accepted", "webhook_id": msg_id})
 
     def shipped_event(self, order):
         return {
@@ -248,14 +263,17 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
         return patch.object(self, "http_request_allow_all", True)
 
     def test_n8n_verifies_the_event_and_answers_with_a_signed_milestone(self):
-        """The inbound leg: an event signed with the endpoint's secret comes
-        back from n8n as an in_transit milestone on the order's timeline; one
-        signed with another secret is dropped by the workflow."""
+        """The inbound leg: an event signed with another secret is refused
+        with 401 and never answered; one signed with the endpoint's secret is
+        accepted with 200 and comes back from n8n as an in_transit milestone
+        on the order's timeline."""
         order = self.shipped_order()
         self.flush()
         with self.allow_n8n_requests():
-            forged_id = self.send_event(self.shipped_event(order), generate_secret())
-            msg_id = self.send_event(self.shipped_event(order), self.endpoint_secret)
+            forged_id, response = self.post_event(self.shipped_event(order), generate_secret())
+            self.assertRefused(response, "bad signature")
+            msg_id, response = self.post_event(self.shipped_event(order), self.endpoint_secret)
+            self.assertAccepted(response, msg_id)
             milestone = self.wait_for_milestone(order)
         self.assertEqual(len(milestone), 1, self.n8n_output())
         self.assertEqual(milestone.milestone, "in_transit")
@@ -263,10 +281,36 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
         self.assertEqual(milestone.webhook_id, f"n8n_{msg_id}", f"not the forged event {forged_id}")
         self.assertIn(milestone, self.visibility(order).milestone_ids, "on the order's timeline")
 
+    def test_n8n_refuses_tampered_stale_and_unsigned_events_with_401(self):
+        """A body changed after signing, a signature older than the 5-minute
+        window and an unsigned request are refused with 401 and a short
+        reason; none of them comes back as a milestone: the only milestone
+        is the answer to the valid event sent after them."""
+        order = self.shipped_order()
+        self.flush()
+        event = self.shipped_event(order)
+        with self.allow_n8n_requests():
+            _id, response = self.post_event(
+                event, self.endpoint_secret, tamper=lambda body: body.replace('"shipped"', '"delivered"')
+            )
+            self.assertRefused(response, "bad signature")
+            _id, response = self.post_event(
+                event, self.endpoint_secret, signed_at=datetime.now(UTC) - timedelta(minutes=10)
+            )
+            self.assertRefused(response, "timestamp outside the tolerance")
+            response = requests.post(self.webhook_url, json=event, timeout=10)
+            self.assertRefused(response, "missing signature headers")
+            msg_id, response = self.post_event(event, self.endpoint_secret)
+            self.assertAccepted(response, msg_id)
+            milestone = self.wait_for_milestone(order)
+        self.assertEqual(len(milestone), 1, self.n8n_output())
+        self.assertEqual(milestone.webhook_id, f"n8n_{msg_id}", "only the valid event is answered")
+
     def test_round_trip_a_shipped_order_comes_back_in_transit(self):
         """The whole trip: an order shipped for real emits order.status_changed,
-        the dispatcher signs and posts it to n8n, n8n verifies it and posts a
-        signed in_transit milestone back, which lands on the order's timeline."""
+        the dispatcher signs and posts it to n8n, n8n verifies it, answers 200
+        (before calling Odoo: the dispatcher does not wait for that call) and
+        posts a signed in_transit milestone back, which lands on the order's timeline."""
         self.env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", "True")
         endpoint = self.env["order.visibility.webhook.endpoint"].create(
             {
@@ -285,6 +329,7 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
         with self.allow_n8n_requests():
             self.run_cron("order_visibility_webhooks.ir_cron_dispatch")
             self.assertEqual(delivery.state, "delivered", delivery.last_error)
+            self.assertEqual(delivery.last_status_code, 200, "n8n verified the event and said so")
             milestone = self.wait_for_milestone(order)
         self.assertEqual(len(milestone), 1, self.n8n_output())
         self.assertEqual(milestone.milestone, "in_transit")

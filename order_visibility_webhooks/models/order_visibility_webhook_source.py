@@ -55,7 +55,7 @@ class OrderVisibilityWebhookSource(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True, tracking=True
     )
     url_path = fields.Char(string="URL Path", compute="_compute_url_path")
-    milestone_ids = fields.One2many("order.visibility.milestone", "source_id", string="Messages")
+    milestone_ids = fields.One2many("order.visibility.milestone", "source_id", string="Received Milestones")
     milestone_count = fields.Integer(string="Accepted Messages", compute="_compute_message_stats")
     last_received_at = fields.Datetime(string="Last Message", compute="_compute_message_stats")
 
