@@ -12,6 +12,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/order_visibility_webhooks_security.xml",
+        "security/order_visibility_inbound_security.xml",
         "data/order_visibility_webhook_event_type_data.xml",
         "data/ir_cron_data.xml",
         "views/order_visibility_webhook_wizard_views.xml",
@@ -19,5 +20,7 @@
         "views/order_visibility_webhook_delivery_views.xml",
         "views/order_visibility_webhooks_menus.xml",
         "views/res_config_settings_views.xml",
+        "views/order_visibility_milestone_views.xml",
+        "views/order_visibility_webhook_source_views.xml",
     ],
 }

@@ -1,0 +1,4 @@
+from . import test_inbound_milestones
+from . import test_inbound_schema
+from . import test_inbound_sources
+from . import test_inbound_translations

@@ -33,8 +33,8 @@ EXPECTED_STAGES = {
 }
 
 # Open exceptions the engine and the sweep run by the hook must have opened,
-# per type: every type the core can open, except delivery_exception (inbound
-# carrier milestones of the webhooks addon, not built yet).
+# per type: every type the suite can open (delivery_exception: from the
+# carrier's signed failed-delivery milestone).
 EXPECTED_EXCEPTIONS = {
     "credit_hold": ["sale_order_costa_verde_credit_hold", "sale_order_costa_verde_release_requested"],
     "stock_shortage": [
@@ -56,6 +56,7 @@ EXPECTED_EXCEPTIONS = {
         "sale_order_nordic_partially_shipped",
     ],
     "fulfilment_review": ["sale_order_ferretti_awaiting_stock"],
+    "delivery_exception": ["sale_order_harbor_shipped_rdc"],
 }
 OPEN_STATES = ("open", "acknowledged", "snoozed")
 
@@ -102,7 +103,7 @@ class TestDemoScenario(TransactionCase):
         )
         open_codes = set(demo_exceptions.mapped("code"))
         shipped_codes = set(self.env["order.visibility.exception.type"].search([]).mapped("code"))
-        self.assertEqual(open_codes, shipped_codes - {"delivery_exception"})
+        self.assertEqual(open_codes, shipped_codes)
         self.assertEqual(set(EXPECTED_EXCEPTIONS), open_codes)
         for code, xmlids in EXPECTED_EXCEPTIONS.items():
             for xmlid in xmlids:
@@ -300,3 +301,18 @@ class TestDemoScenario(TransactionCase):
         self.assertIn(f"Your order {ferretti.sale_order_id.name}", message.body)
         action = harbor.action_draft_customer_update()
         self.assertEqual(action["res_model"], "mail.compose.message")
+
+    def test_carrier_milestones_are_on_the_timeline(self):
+        """The carrier's signed messages went through the inbound route's code
+        path: milestones on the timeline, a note in the chatter, and the
+        failed delivery opened a delivery exception."""
+        order = self.ref_demo("sale_order_harbor_shipped_rdc")
+        milestones = order.visibility_ids.milestone_ids.sorted("occurred_at")
+        self.assertEqual(milestones.mapped("milestone"), ["picked_up", "in_transit", "failed_delivery"])
+        self.assertEqual(milestones.source_id, self.ref_demo("inbound_source_northwind"))
+        delivery = order.picking_ids.filtered(lambda p: p.state == "done" and p.location_dest_id.usage == "customer")
+        self.assertEqual(milestones.picking_id, delivery)
+        self.assertTrue(
+            order.message_ids.filtered(lambda m: "Carrier milestone" in (m.body or "")),
+            "the milestones are noted in the order's chatter",
+        )
