@@ -1,0 +1,490 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from odoo.addons.order_visibility.models.order_visibility import (
+    CLOSED_STAGES,
+    OPEN_CONFIRMED_STAGES,
+    PRIORITIES,
+    STAGES,
+    TO_SHIP_STAGES,
+)
+from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
+
+from .ir_websocket import CONTROL_TOWER_SUBCHANNEL
+from .order_visibility_cron_run import WATCHED_CRONS
+
+NOTIFIED_KEY = "order_visibility_dashboard.notified_companies"
+PERIODS = (7, 14, 30)
+DEFAULT_PERIOD = 14
+# Stage aging buckets: (key, lower bound in days, upper bound in days or None).
+AGING_BUCKETS = [("0_1", 0, 1), ("1_3", 1, 3), ("3_7", 3, 7), ("7_plus", 7, None)]
+QUEUE_LIMIT = 40
+QUEUE_ORDERS = {
+    "severity": "severity_rank desc, opened_at asc, id",
+    "opened_at": "opened_at asc, id",
+    "order": "sale_order_id desc, id",
+    "owner": "owner_id, severity_rank desc, id",
+}
+TOP_AT_RISK_LIMIT = 8
+FILTER_KEYS = {"company_ids", "warehouse_id", "team_id", "priority", "period", "queue_order", "queue_severity"}
+PRE_CONFIRMATION_STAGES = ("draft", "pending_approval", "cancelled")
+WEBHOOK_DELIVERY_MODEL = "order.visibility.webhook.delivery"
+
+
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"
+
+    # Stage aging reads stage_since per stage; the drill-downs order by it.
+    _stage_since_idx = models.Index("(stage, stage_since)")
+
+    # ------------------------------------------------------------------
+    # Live updates: one small bus notice per company and transaction
+    # ------------------------------------------------------------------
+
+    def _on_transitions(self, transitions):
+        super()._on_transitions(transitions)
+        self._notify_control_tower(transitions.company_id)
+
+    @api.model
+    def _notify_control_tower(self, companies):
+        """Tell the control towers of ``companies`` that figures changed.
+
+        The notice goes out after commit (``bus.bus`` writes it before commit
+        and wakes the listeners after): a rolled back change notifies nobody.
+        At most one notice per company and transaction, whatever the number
+        of orders or exceptions that changed; it carries no business data,
+        each dashboard refetches what its user may read.
+        """
+        notified = self.env.cr.precommit.data.setdefault(NOTIFIED_KEY, set())
+        for company in companies.sudo():
+            if company.id not in notified:
+                notified.add(company.id)
+                self.env["bus.bus"]._sendone(
+                    (company, CONTROL_TOWER_SUBCHANNEL),
+                    "order_visibility_dashboard/changed",
+                    {"company_id": company.id},
+                )
+
+    # ------------------------------------------------------------------
+    # Durations of the scheduled actions the control tower watches
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_exception_sweep(self):
+        return self.env["order.visibility.cron.run"]._record_run("exception_sweep", super()._cron_exception_sweep)
+
+    @api.model
+    def _cron_reconcile(self):
+        return self.env["order.visibility.cron.run"]._record_run("reconcile", super()._cron_reconcile)
+
+    # ------------------------------------------------------------------
+    # The control tower's one aggregated call
+    # ------------------------------------------------------------------
+
+    @api.model
+    def get_control_tower_data(self, filters=None):
+        """Every figure of the control tower, for the current user.
+
+        ``filters`` (all optional): ``company_ids`` (within the allowed
+        companies), ``warehouse_id``, ``team_id``, ``priority`` (customer
+        priority code), ``period`` (days of the trends: 7, 14 or 30),
+        ``queue_order`` and ``queue_severity`` (exception queue).
+
+        Everything is read with the user's rights (record rules, allowed
+        companies); each figure comes with the domain that gives it, so a
+        drill-down list shows exactly as many records. The number of queries
+        does not depend on the number of orders.
+        """
+        filters = self._parse_control_tower_filters(filters or {})
+        now = fields.Datetime.now()
+        Visibility = self.env["order.visibility"]
+        Exception_ = self.env["order.visibility.exception"]
+        base = self._control_tower_domain(filters, "")
+        exception_base = self._control_tower_domain(filters, "visibility_id.")
+        open_exceptions = exception_base + [("state", "!=", "resolved")]
+        since = now - timedelta(days=filters["period"])
+
+        # Orders per stage, in the engine's order.
+        counts = dict(Visibility._read_group(base, ["stage"], ["__count"]))
+        stages = [
+            {"stage": code, "label": label, "count": counts.get(code, 0), "domain": base + [("stage", "=", code)]}
+            for code, label in Visibility._fields["stage"]._description_selection(self.env)
+        ]
+        severity_counts = dict(Exception_._read_group(open_exceptions, ["severity"], ["__count"]))
+        severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
+        exceptions_by_severity = {code: severity_counts.get(code, 0) for code, _label in SEVERITIES}
+
+        at_risk_domain = base + [("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval")), ("is_at_risk", "=", True)]
+        late_domain = base + [("is_late", "=", True)]
+        sla_domain = open_exceptions + [("is_overdue", "=", True)]
+        tiles = {
+            "at_risk": {"count": Visibility.search_count(at_risk_domain), "domain": at_risk_domain},
+            "late": {"count": Visibility.search_count(late_domain), "domain": late_domain},
+            "sla_breaches": {"count": Exception_.search_count(sla_domain), "domain": sla_domain},
+            "open_exceptions": {"count": sum(exceptions_by_severity.values()), "domain": open_exceptions},
+        }
+        return {
+            "filters": filters,
+            "generated_at": fields.Datetime.to_string(now),
+            "at_risk_threshold": self._param("order_visibility.at_risk_threshold"),
+            "stages": stages,
+            "exceptions_by_severity": exceptions_by_severity,
+            "severities": [
+                {
+                    "severity": code,
+                    "label": severity_labels[code],
+                    "count": exceptions_by_severity[code],
+                    "domain": open_exceptions + [("severity", "=", code)],
+                }
+                for code, _label in reversed(SEVERITIES)
+            ],
+            "tiles": tiles,
+            "aging": self._control_tower_aging(base, now),
+            "queue": self._control_tower_queue(open_exceptions, filters),
+            "throughput": self._control_tower_throughput(filters, since, now),
+            "exception_trend": self._control_tower_exception_trend(exception_base, since, now),
+            "top_at_risk": self._control_tower_top_at_risk(at_risk_domain),
+            "automation": self._control_tower_automation(filters, since),
+            "webhooks": self._control_tower_webhooks(filters, now),
+            "options": self._control_tower_options(),
+            "rights": {
+                "manager": self.env.user.has_group("order_visibility.group_order_visibility_manager"),
+                "system": self.env.user.has_group("base.group_system"),
+            },
+        }
+
+    @api.model
+    def _parse_control_tower_filters(self, filters):
+        if not isinstance(filters, dict) or set(filters) - FILTER_KEYS:
+            raise UserError(
+                self.env._(
+                    "Unknown control tower filter: %(keys)s.",
+                    keys=", ".join(sorted(set(filters) - FILTER_KEYS)) if isinstance(filters, dict) else filters,
+                )
+            )
+
+        def as_id(key):
+            value = filters.get(key) or False
+            if value is not False and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+                raise UserError(self.env._("The control tower filter %(key)s must be a record id.", key=key))
+            return value
+
+        company_ids = filters.get("company_ids") or []
+        if not isinstance(company_ids, list) or not all(isinstance(c, int) for c in company_ids):
+            raise UserError(self.env._("The control tower filter company_ids must be a list of company ids."))
+        allowed = set(self.env.companies.ids)
+        if set(company_ids) - allowed:
+            raise UserError(self.env._("You can only filter on the companies you are working in."))
+        priority = filters.get("priority") or False
+        if priority and priority not in dict(PRIORITIES):
+            raise UserError(self.env._("Unknown customer priority: %(priority)s.", priority=priority))
+        period = filters.get("period") or DEFAULT_PERIOD
+        if period not in PERIODS:
+            raise UserError(
+                self.env._("The period must be one of %(periods)s days.", periods=", ".join(map(str, PERIODS)))
+            )
+        queue_order = filters.get("queue_order") or "severity"
+        if queue_order not in QUEUE_ORDERS:
+            raise UserError(self.env._("The exception queue cannot be sorted by %(order)s.", order=queue_order))
+        queue_severity = filters.get("queue_severity") or False
+        if queue_severity and queue_severity not in dict(SEVERITIES):
+            raise UserError(self.env._("Unknown severity: %(severity)s.", severity=queue_severity))
+        return {
+            "company_ids": company_ids,
+            "warehouse_id": as_id("warehouse_id"),
+            "team_id": as_id("team_id"),
+            "priority": priority,
+            "period": period,
+            "queue_order": queue_order,
+            "queue_severity": queue_severity,
+        }
+
+    @api.model
+    def _control_tower_domain(self, filters, prefix):
+        """The filters as a domain on order.visibility (``prefix`` "") or on a
+        model that points to it (``prefix`` "visibility_id.")."""
+        domain = []
+        if filters["company_ids"]:
+            # Exceptions, approvals and transitions store the company themselves.
+            domain.append(("company_id", "in", filters["company_ids"]))
+        if filters["warehouse_id"]:
+            domain.append((f"{prefix}warehouse_id", "=", filters["warehouse_id"]))
+        if filters["team_id"]:
+            domain.append((f"{prefix}team_id", "=", filters["team_id"]))
+        if filters["priority"]:
+            domain.append((f"{prefix}customer_priority", "=", filters["priority"]))
+        return domain
+
+    @api.model
+    def _control_tower_aging(self, base, now):
+        """Open orders per stage, by time spent in it: 0-1 d, 1-3 d, 3-7 d, > 7 d.
+
+        A bucket includes its upper edge: an order exactly one day in its
+        stage is in 0-1 d. One grouped query per bucket.
+        """
+        open_base = base + [("stage", "not in", CLOSED_STAGES)]
+        labels = dict(self._fields["stage"]._description_selection(self.env))
+        rows = {code: {"stage": code, "label": labels[code], "buckets": {}} for code, _l in STAGES}
+        for key, low, high in AGING_BUCKETS:
+            domain = list(open_base)
+            if low:
+                domain.append(("stage_since", "<", fields.Datetime.to_string(now - timedelta(days=low))))
+            if high is not None:
+                domain.append(("stage_since", ">=", fields.Datetime.to_string(now - timedelta(days=high))))
+            counts = dict(self._read_group(domain, ["stage"], ["__count"]))
+            for code, row in rows.items():
+                row["buckets"][key] = {"count": counts.get(code, 0), "domain": domain + [("stage", "=", code)]}
+        return {
+            "buckets": [
+                {"key": key, "label": self._aging_label(low, high)} for key, low, high in AGING_BUCKETS
+            ],
+            "rows": [row for code, row in rows.items() if code not in CLOSED_STAGES],
+        }
+
+    def _aging_label(self, low, high):
+        if high is None:
+            return self.env._("> %(days)s d", days=low)
+        return self.env._("%(low)s–%(high)s d", low=low, high=high)
+
+    @api.model
+    def _control_tower_queue(self, open_exceptions, filters):
+        Exception_ = self.env["order.visibility.exception"]
+        domain = list(open_exceptions)
+        if filters["queue_severity"]:
+            domain.append(("severity", "=", filters["queue_severity"]))
+        records = Exception_.search_fetch(
+            domain,
+            ["name", "sale_order_id", "code", "type_id", "severity", "state", "owner_id", "opened_at", "detail"],
+            order=QUEUE_ORDERS[filters["queue_order"]],
+            limit=QUEUE_LIMIT,
+        )
+        severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
+        state_labels = dict(Exception_._fields["state"]._description_selection(self.env))
+        overdue = set(records.filtered_domain([("is_overdue", "=", True)]).ids) if records else set()
+        return {
+            "total": Exception_.search_count(domain) if len(records) == QUEUE_LIMIT else len(records),
+            "domain": domain,
+            "records": [
+                {
+                    "id": e.id,
+                    "order": e.sale_order_id.sudo().display_name,
+                    "type": e.type_id.display_name,
+                    "severity": e.severity,
+                    "severity_label": severity_labels[e.severity],
+                    "state": e.state,
+                    "state_label": state_labels[e.state],
+                    "owner": e.owner_id.sudo().display_name or "",
+                    "owner_id": e.owner_id.id,
+                    "opened_at": fields.Datetime.to_string(e.opened_at),
+                    "detail": e.detail or "",
+                    "overdue": e.id in overdue,
+                }
+                for e in records
+            ],
+        }
+
+    @api.model
+    def _control_tower_days(self, since, now):
+        """The days of the period, in the user's time zone (as ``:day`` groups are)."""
+        today = fields.Datetime.context_timestamp(self, now).date()
+        first = fields.Datetime.context_timestamp(self, since).date()
+        return [first + timedelta(days=n) for n in range((today - first).days + 1)]
+
+    @api.model
+    def _day_counts(self, model, domain, date_field):
+        groups = self.env[model]._read_group(domain, [f"{date_field}:day"], ["__count"])
+        return {(day.date() if isinstance(day, datetime) else day): count for day, count in groups if day}
+
+    @api.model
+    def _control_tower_throughput(self, filters, since, now):
+        """Orders confirmed and shipped per day, from the stage transitions.
+
+        Confirmed: an order left the quotation stages for a confirmed one.
+        Shipped: an order left the stages where goods still have to leave
+        (other than by being cancelled).
+        """
+        base = self._control_tower_domain(filters, "visibility_id.") + [
+            ("changed_at", ">=", fields.Datetime.to_string(since))
+        ]
+        confirmed_domain = base + [
+            ("from_stage", "in", ("draft", "pending_approval")),
+            ("to_stage", "not in", PRE_CONFIRMATION_STAGES),
+        ]
+        shipped_domain = base + [
+            ("from_stage", "in", TO_SHIP_STAGES),
+            ("to_stage", "not in", (*TO_SHIP_STAGES, "cancelled")),
+        ]
+        confirmed = self._day_counts("order.visibility.transition", confirmed_domain, "changed_at")
+        shipped = self._day_counts("order.visibility.transition", shipped_domain, "changed_at")
+        days = self._control_tower_days(since, now)
+        return {
+            "days": [fields.Date.to_string(day) for day in days],
+            "confirmed": [confirmed.get(day, 0) for day in days],
+            "shipped": [shipped.get(day, 0) for day in days],
+            "confirmed_domain": confirmed_domain,
+            "shipped_domain": shipped_domain,
+        }
+
+    @api.model
+    def _control_tower_exception_trend(self, exception_base, since, now):
+        since_str = fields.Datetime.to_string(since)
+        opened_domain = exception_base + [("opened_at", ">=", since_str)]
+        resolved_domain = exception_base + [("state", "=", "resolved"), ("resolved_at", ">=", since_str)]
+        opened = self._day_counts("order.visibility.exception", opened_domain, "opened_at")
+        resolved = self._day_counts("order.visibility.exception", resolved_domain, "resolved_at")
+        days = self._control_tower_days(since, now)
+        return {
+            "days": [fields.Date.to_string(day) for day in days],
+            "opened": [opened.get(day, 0) for day in days],
+            "resolved": [resolved.get(day, 0) for day in days],
+            "opened_domain": opened_domain,
+            "resolved_domain": resolved_domain,
+        }
+
+    @api.model
+    def _control_tower_top_at_risk(self, at_risk_domain):
+        records = self.search_fetch(
+            at_risk_domain,
+            ["sale_order_id", "partner_id", "stage", "risk_score", "risk_reasons", "promised_date"],
+            order="risk_score desc, promised_date asc, id",
+            limit=TOP_AT_RISK_LIMIT,
+        )
+        labels = dict(self._fields["stage"]._description_selection(self.env))
+        return [
+            {
+                "id": v.id,
+                "order": v.display_name,
+                "customer": v.partner_id.sudo().display_name or "",
+                "stage": labels[v.stage],
+                "risk_score": v.risk_score,
+                "explanation": v.risk_explanation or "",
+                "promised_date": fields.Datetime.to_string(v.promised_date) if v.promised_date else False,
+            }
+            for v in records
+        ]
+
+    @api.model
+    def _control_tower_automation(self, filters, since):
+        """Health of the suite's scheduled work (read as the engine: scheduled
+        actions are admin records, their health is everybody's concern)."""
+        params = self.env["ir.config_parameter"].sudo()
+        crons = {code: self.env.ref(xmlid, raise_if_not_found=False) for code, xmlid in WATCHED_CRONS.items()}
+        crons = {code: cron.sudo() for code, cron in crons.items() if cron}
+        item_failures = {
+            "exception_sweep": int(params.get_param("order_visibility.last_sweep_failures") or 0),
+            "reconcile": int(params.get_param("order_visibility.last_reconcile_failures") or 0),
+        }
+        last_runs = self.env["order.visibility.cron.run"].sudo()._last_runs()
+        now = fields.Datetime.now()
+        jobs = []
+        for code, cron in crons.items():
+            run = last_runs.get(code)
+            failures = cron.failure_count + item_failures.get(code, 0) + (1 if run and run["failed"] else 0)
+            # Late: due more than one interval ago and not run since.
+            overdue = bool(cron.active and cron.nextcall and cron.nextcall < now - timedelta(hours=1))
+            jobs.append(
+                {
+                    "code": code,
+                    "cron_id": cron.id,
+                    "name": cron.name,
+                    "active": cron.active,
+                    "lastcall": fields.Datetime.to_string(cron.lastcall) if cron.lastcall else False,
+                    "nextcall": fields.Datetime.to_string(cron.nextcall) if cron.nextcall else False,
+                    "duration_ms": run["duration_ms"] if run else None,
+                    "job_failures": cron.failure_count,
+                    "item_failures": item_failures.get(code, 0),
+                    "last_error": run["error"] if run and run["failed"] else "",
+                    "failing": bool(failures) or not cron.active or overdue,
+                    "overdue": overdue,
+                }
+            )
+        drift_raw = params.get_param("order_visibility.last_drift")
+        drift = int(drift_raw) if drift_raw not in (None, False, "") else None
+        return {
+            "jobs": jobs,
+            "drift": drift,
+            "approval_cycle_hours": self._control_tower_approval_cycle(filters, since),
+            "failing": any(job["failing"] for job in jobs) or bool(drift),
+        }
+
+    @api.model
+    def _control_tower_approval_cycle(self, filters, since):
+        """Median hours from request to decision of the approvals decided in the period."""
+        Approval = self.env["order.visibility.approval"]
+        domain = self._control_tower_domain(filters, "visibility_id.") + [
+            ("state", "in", ("approved", "rejected")),
+            ("decided_at", ">=", fields.Datetime.to_string(since)),
+        ]
+        # _search applies the record rules and allowed companies; only the
+        # aggregate is computed in SQL (the ORM has no median).
+        query = Approval._search(domain)
+        table = query.table
+        self.env.cr.execute(
+            query.select(
+                SQL(
+                    "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %s - %s) / 3600.0), COUNT(*)",
+                    SQL.identifier(table, "decided_at"),
+                    SQL.identifier(table, "requested_at"),
+                )
+            )
+        )
+        median, count = self.env.cr.fetchone()
+        return {"median_hours": round(median, 1) if median is not None else None, "count": count, "domain": domain}
+
+    @api.model
+    def _control_tower_webhooks(self, filters, now):
+        """Delivery health of the last 24 h, only when the webhooks addon is installed."""
+        if WEBHOOK_DELIVERY_MODEL not in self.env:
+            return False
+        Delivery = self.env[WEBHOOK_DELIVERY_MODEL]
+        company = [("company_id", "in", filters["company_ids"])] if filters["company_ids"] else []
+        recent = company + [("create_date", ">=", fields.Datetime.to_string(now - timedelta(hours=24)))]
+        counts = dict(Delivery._read_group(recent, ["state"], ["__count"]))
+        pending_domain = company + [("state", "in", ("pending", "sending"))]
+        query = Delivery._search(recent + [("state", "=", "delivered"), ("last_latency_ms", "!=", False)])
+        self.env.cr.execute(
+            query.select(
+                SQL(
+                    "percentile_cont(0.95) WITHIN GROUP (ORDER BY %s)",
+                    SQL.identifier(query.table, "last_latency_ms"),
+                )
+            )
+        )
+        p95 = self.env.cr.fetchone()[0]
+        oldest = Delivery.search_fetch(pending_domain, ["create_date"], order="create_date asc, id", limit=1)
+        return {
+            "delivered": {"count": counts.get("delivered", 0), "domain": recent + [("state", "=", "delivered")]},
+            "pending": {
+                "count": counts.get("pending", 0) + counts.get("sending", 0),
+                "domain": recent + [("state", "in", ("pending", "sending"))],
+            },
+            "failed": {"count": counts.get("failed", 0), "domain": recent + [("state", "=", "failed")]},
+            "dead": {"count": counts.get("dead", 0), "domain": recent + [("state", "=", "dead")]},
+            "backlog": {"count": Delivery.search_count(pending_domain), "domain": pending_domain},
+            "p95_latency_ms": round(p95) if p95 is not None else None,
+            "oldest_pending": fields.Datetime.to_string(oldest.create_date) if oldest else False,
+            "oldest_pending_id": oldest.id,
+        }
+
+    @api.model
+    def _control_tower_options(self):
+        """Choices of the filters: what the user's orders use."""
+        warehouses = self._read_group([("warehouse_id", "!=", False)], ["warehouse_id"])
+        teams = self._read_group([("team_id", "!=", False)], ["team_id"])
+        # Users of Order Visibility may have no Inventory or Sales rights:
+        # the names of what their orders use are all they get.
+        return {
+            "companies": [{"id": c.id, "name": c.name} for c in self.env.companies],
+            "warehouses": [{"id": w.id, "name": w.sudo().display_name} for (w,) in warehouses],
+            "teams": [{"id": t.id, "name": t.sudo().display_name} for (t,) in teams],
+            "priorities": [
+                {"id": code, "name": label}
+                for code, label in self._fields["customer_priority"]._description_selection(self.env)
+            ],
+            "periods": list(PERIODS),
+        }

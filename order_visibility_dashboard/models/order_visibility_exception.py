@@ -1,0 +1,30 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from odoo import api, models
+
+
+class OrderVisibilityException(models.Model):
+    _inherit = "order.visibility.exception"
+
+    def _notify_change(self, event):
+        super()._notify_change(event)
+        self.env["order.visibility"]._notify_control_tower(self.company_id)
+
+    def action_acknowledge(self):
+        result = super().action_acknowledge()
+        self.env["order.visibility"]._notify_control_tower(self.company_id)
+        return result
+
+    def action_snooze(self, until, reason=None):
+        result = super().action_snooze(until, reason)
+        self.env["order.visibility"]._notify_control_tower(self.company_id)
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "owner_id" in vals or "severity" in vals:
+            self.env["order.visibility"]._notify_control_tower(self.company_id)
+        return result
+
+    @api.model
+    def _cron_escalate(self):
+        return self.env["order.visibility.cron.run"]._record_run("escalation", super()._cron_escalate)
