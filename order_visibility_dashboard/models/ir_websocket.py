@@ -15,6 +15,10 @@ class IrWebsocket(models.AbstractModel):
         channels = list(channels)  # do not alter the client's list
         if CONTROL_TOWER_CHANNEL in channels:
             channels.remove(CONTROL_TOWER_CHANNEL)
-            if self.env.user.has_group("order_visibility.group_order_visibility_user"):
-                channels.extend((company, CONTROL_TOWER_SUBCHANNEL) for company in self.env.user.company_ids)
+            channels.extend(self._control_tower_channels())
         return super()._build_bus_channel_list(channels)
+
+    def _control_tower_channels(self):
+        if not self.env.user.has_group("order_visibility.group_order_visibility_user"):
+            return []
+        return [(company, CONTROL_TOWER_SUBCHANNEL) for company in self.env.user.company_ids]

@@ -2,10 +2,6 @@
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.fields import Domain
-from odoo.tools import SQL
-
 from odoo.addons.order_visibility.models.order_visibility import (
     CLOSED_STAGES,
     OPEN_CONFIRMED_STAGES,
@@ -14,6 +10,8 @@ from odoo.addons.order_visibility.models.order_visibility import (
     TO_SHIP_STAGES,
 )
 from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from .ir_websocket import CONTROL_TOWER_SUBCHANNEL
 from .order_visibility_cron_run import WATCHED_CRONS
@@ -47,8 +45,9 @@ class OrderVisibility(models.Model):
     # ------------------------------------------------------------------
 
     def _on_transitions(self, transitions):
-        super()._on_transitions(transitions)
+        result = super()._on_transitions(transitions)
         self._notify_control_tower(transitions.company_id)
+        return result
 
     @api.model
     def _notify_control_tower(self, companies):
@@ -106,22 +105,26 @@ class OrderVisibility(models.Model):
         Exception_ = self.env["order.visibility.exception"]
         base = self._control_tower_domain(filters, "")
         exception_base = self._control_tower_domain(filters, "visibility_id.")
-        open_exceptions = exception_base + [("state", "!=", "resolved")]
+        open_exceptions = [*exception_base, ("state", "!=", "resolved")]
         since = now - timedelta(days=filters["period"])
 
         # Orders per stage, in the engine's order.
         counts = dict(Visibility._read_group(base, ["stage"], ["__count"]))
         stages = [
-            {"stage": code, "label": label, "count": counts.get(code, 0), "domain": base + [("stage", "=", code)]}
+            {"stage": code, "label": label, "count": counts.get(code, 0), "domain": [*base, ("stage", "=", code)]}
             for code, label in Visibility._fields["stage"]._description_selection(self.env)
         ]
         severity_counts = dict(Exception_._read_group(open_exceptions, ["severity"], ["__count"]))
         severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
         exceptions_by_severity = {code: severity_counts.get(code, 0) for code, _label in SEVERITIES}
 
-        at_risk_domain = base + [("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval")), ("is_at_risk", "=", True)]
-        late_domain = base + [("is_late", "=", True)]
-        sla_domain = open_exceptions + [("is_overdue", "=", True)]
+        at_risk_domain = [
+            *base,
+            ("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval")),
+            ("is_at_risk", "=", True),
+        ]
+        late_domain = [*base, ("is_late", "=", True)]
+        sla_domain = [*open_exceptions, ("is_overdue", "=", True)]
         tiles = {
             "at_risk": {"count": Visibility.search_count(at_risk_domain), "domain": at_risk_domain},
             "late": {"count": Visibility.search_count(late_domain), "domain": late_domain},
@@ -139,7 +142,7 @@ class OrderVisibility(models.Model):
                     "severity": code,
                     "label": severity_labels[code],
                     "count": exceptions_by_severity[code],
-                    "domain": open_exceptions + [("severity", "=", code)],
+                    "domain": [*open_exceptions, ("severity", "=", code)],
                 }
                 for code, _label in reversed(SEVERITIES)
             ],
@@ -227,7 +230,7 @@ class OrderVisibility(models.Model):
         A bucket includes its upper edge: an order exactly one day in its
         stage is in 0-1 d. One grouped query per bucket.
         """
-        open_base = base + [("stage", "not in", CLOSED_STAGES)]
+        open_base = [*base, ("stage", "not in", CLOSED_STAGES)]
         labels = dict(self._fields["stage"]._description_selection(self.env))
         rows = {code: {"stage": code, "label": labels[code], "buckets": {}} for code, _l in STAGES}
         for key, low, high in AGING_BUCKETS:
@@ -238,18 +241,16 @@ class OrderVisibility(models.Model):
                 domain.append(("stage_since", ">=", fields.Datetime.to_string(now - timedelta(days=high))))
             counts = dict(self._read_group(domain, ["stage"], ["__count"]))
             for code, row in rows.items():
-                row["buckets"][key] = {"count": counts.get(code, 0), "domain": domain + [("stage", "=", code)]}
+                row["buckets"][key] = {"count": counts.get(code, 0), "domain": [*domain, ("stage", "=", code)]}
         return {
-            "buckets": [
-                {"key": key, "label": self._aging_label(low, high)} for key, low, high in AGING_BUCKETS
-            ],
+            "buckets": [{"key": key, "label": self._aging_label(low, high)} for key, low, high in AGING_BUCKETS],
             "rows": [row for code, row in rows.items() if code not in CLOSED_STAGES],
         }
 
     def _aging_label(self, low, high):
         if high is None:
             return self.env._("> %(days)s d", days=low)
-        return self.env._("%(low)s–%(high)s d", low=low, high=high)
+        return self.env._("%(low)s-%(high)s d", low=low, high=high)
 
     @api.model
     def _control_tower_queue(self, open_exceptions, filters):
@@ -265,9 +266,10 @@ class OrderVisibility(models.Model):
         )
         severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
         state_labels = dict(Exception_._fields["state"]._description_selection(self.env))
-        overdue = set(records.filtered_domain([("is_overdue", "=", True)]).ids) if records else set()
+        # Searched, not computed per record: the same queries however many rows.
+        overdue = set(Exception_.search([("id", "in", records.ids), ("is_overdue", "=", True)]).ids)
         return {
-            "total": Exception_.search_count(domain) if len(records) == QUEUE_LIMIT else len(records),
+            "total": Exception_.search_count(domain),
             "domain": domain,
             "records": [
                 {
@@ -308,14 +310,17 @@ class OrderVisibility(models.Model):
         Shipped: an order left the stages where goods still have to leave
         (other than by being cancelled).
         """
-        base = self._control_tower_domain(filters, "visibility_id.") + [
-            ("changed_at", ">=", fields.Datetime.to_string(since))
+        base = [
+            *self._control_tower_domain(filters, "visibility_id."),
+            ("changed_at", ">=", fields.Datetime.to_string(since)),
         ]
-        confirmed_domain = base + [
+        confirmed_domain = [
+            *base,
             ("from_stage", "in", ("draft", "pending_approval")),
             ("to_stage", "not in", PRE_CONFIRMATION_STAGES),
         ]
-        shipped_domain = base + [
+        shipped_domain = [
+            *base,
             ("from_stage", "in", TO_SHIP_STAGES),
             ("to_stage", "not in", (*TO_SHIP_STAGES, "cancelled")),
         ]
@@ -333,8 +338,8 @@ class OrderVisibility(models.Model):
     @api.model
     def _control_tower_exception_trend(self, exception_base, since, now):
         since_str = fields.Datetime.to_string(since)
-        opened_domain = exception_base + [("opened_at", ">=", since_str)]
-        resolved_domain = exception_base + [("state", "=", "resolved"), ("resolved_at", ">=", since_str)]
+        opened_domain = [*exception_base, ("opened_at", ">=", since_str)]
+        resolved_domain = [*exception_base, ("state", "=", "resolved"), ("resolved_at", ">=", since_str)]
         opened = self._day_counts("order.visibility.exception", opened_domain, "opened_at")
         resolved = self._day_counts("order.visibility.exception", resolved_domain, "resolved_at")
         days = self._control_tower_days(since, now)
@@ -416,7 +421,8 @@ class OrderVisibility(models.Model):
     def _control_tower_approval_cycle(self, filters, since):
         """Median hours from request to decision of the approvals decided in the period."""
         Approval = self.env["order.visibility.approval"]
-        domain = self._control_tower_domain(filters, "visibility_id.") + [
+        domain = [
+            *self._control_tower_domain(filters, "visibility_id."),
             ("state", "in", ("approved", "rejected")),
             ("decided_at", ">=", fields.Datetime.to_string(since)),
         ]
@@ -443,10 +449,10 @@ class OrderVisibility(models.Model):
             return False
         Delivery = self.env[WEBHOOK_DELIVERY_MODEL]
         company = [("company_id", "in", filters["company_ids"])] if filters["company_ids"] else []
-        recent = company + [("create_date", ">=", fields.Datetime.to_string(now - timedelta(hours=24)))]
+        recent = [*company, ("create_date", ">=", fields.Datetime.to_string(now - timedelta(hours=24)))]
         counts = dict(Delivery._read_group(recent, ["state"], ["__count"]))
-        pending_domain = company + [("state", "in", ("pending", "sending"))]
-        query = Delivery._search(recent + [("state", "=", "delivered"), ("last_latency_ms", "!=", False)])
+        pending_domain = [*company, ("state", "in", ("pending", "sending"))]
+        query = Delivery._search([*recent, ("state", "=", "delivered"), ("last_latency_ms", "!=", False)])
         self.env.cr.execute(
             query.select(
                 SQL(
@@ -458,13 +464,13 @@ class OrderVisibility(models.Model):
         p95 = self.env.cr.fetchone()[0]
         oldest = Delivery.search_fetch(pending_domain, ["create_date"], order="create_date asc, id", limit=1)
         return {
-            "delivered": {"count": counts.get("delivered", 0), "domain": recent + [("state", "=", "delivered")]},
+            "delivered": {"count": counts.get("delivered", 0), "domain": [*recent, ("state", "=", "delivered")]},
             "pending": {
                 "count": counts.get("pending", 0) + counts.get("sending", 0),
-                "domain": recent + [("state", "in", ("pending", "sending"))],
+                "domain": [*recent, ("state", "in", ("pending", "sending"))],
             },
-            "failed": {"count": counts.get("failed", 0), "domain": recent + [("state", "=", "failed")]},
-            "dead": {"count": counts.get("dead", 0), "domain": recent + [("state", "=", "dead")]},
+            "failed": {"count": counts.get("failed", 0), "domain": [*recent, ("state", "=", "failed")]},
+            "dead": {"count": counts.get("dead", 0), "domain": [*recent, ("state", "=", "dead")]},
             "backlog": {"count": Delivery.search_count(pending_domain), "domain": pending_domain},
             "p95_latency_ms": round(p95) if p95 is not None else None,
             "oldest_pending": fields.Datetime.to_string(oldest.create_date) if oldest else False,

@@ -78,4 +78,7 @@ class OrderVisibilityCronRun(models.Model):
                  ORDER BY cron_code, started_at DESC, id DESC"""
             )
         )
-        return {row[0]: dict(zip(("started_at", "duration_ms", "failed", "error"), row[1:])) for row in self.env.cr.fetchall()}
+        return {
+            row[0]: dict(zip(("started_at", "duration_ms", "failed", "error"), row[1:], strict=False))
+            for row in self.env.cr.fetchall()
+        }

@@ -6,8 +6,9 @@ class OrderVisibilityException(models.Model):
     _inherit = "order.visibility.exception"
 
     def _notify_change(self, event):
-        super()._notify_change(event)
+        result = super()._notify_change(event)
         self.env["order.visibility"]._notify_control_tower(self.company_id)
+        return result
 
     def action_acknowledge(self):
         result = super().action_acknowledge()

@@ -1,7 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo.tests import HttpCase, tagged
-
 from odoo.addons.web.tests.test_js import unit_test_error_checker
+from odoo.tests import HttpCase, tagged
 
 
 @tagged("post_install", "-at_install")
