@@ -125,11 +125,13 @@ class OrderVisibility(models.Model):
         ]
         late_domain = [*base, ("is_late", "=", True)]
         sla_domain = [*open_exceptions, ("is_overdue", "=", True)]
+        unacknowledged_domain = [*exception_base, ("state", "=", "open")]
         tiles = {
             "at_risk": {"count": Visibility.search_count(at_risk_domain), "domain": at_risk_domain},
             "late": {"count": Visibility.search_count(late_domain), "domain": late_domain},
             "sla_breaches": {"count": Exception_.search_count(sla_domain), "domain": sla_domain},
             "open_exceptions": {"count": sum(exceptions_by_severity.values()), "domain": open_exceptions},
+            "unacknowledged": {"count": Exception_.search_count(unacknowledged_domain), "domain": unacknowledged_domain},
         }
         return {
             "filters": filters,

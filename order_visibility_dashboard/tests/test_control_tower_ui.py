@@ -17,3 +17,19 @@ class TestControlTowerUnit(HttpCase):
             success_signal="[HOOT] Test suite succeeded",
             error_checker=unit_test_error_checker,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestControlTowerTour(HttpCase):
+    def test_control_tower_tour(self):
+        """In a real browser, on the demo data: the tiles match the server, a
+        warehouse filter goes to the URL, an exception is acknowledged from a
+        drill-down, and the dashboard comes back with the figure updated."""
+        if not self.env["ir.module.module"].search_count(
+            [("name", "=", "order_visibility_demo"), ("state", "=", "installed")]
+        ):
+            self.fail("the tour runs on the demo data: install order_visibility_demo (./ov test does)")
+        exceptions = self.env["order.visibility.exception"]
+        unacknowledged = exceptions.search_count([("state", "=", "open")])
+        self.start_tour("/odoo/control-tower", "order_visibility_control_tower_tour", login="admin")
+        self.assertEqual(exceptions.search_count([("state", "=", "open")]), unacknowledged - 1)

@@ -78,6 +78,7 @@ function payload({ empty = false, webhooks = false, failing = false } = {}) {
             late: { count: 1, domain: [["is_late", "=", true]] },
             sla_breaches: { count: 1, domain: [["state", "!=", "resolved"], ["is_overdue", "=", true]] },
             open_exceptions: { count: 3, domain: [["state", "!=", "resolved"]] },
+            unacknowledged: { count: 2, domain: [["state", "=", "open"]] },
         },
         aging: {
             buckets: [

@@ -5,6 +5,7 @@ import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
 import { KeepLast } from "@web/core/utils/concurrency";
 import { useDebounced } from "@web/core/utils/timing";
+import { useSetupAction } from "@web/search/action_hook";
 import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { Component, onMounted, onWillDestroy, onWillStart, onWillUnmount, useState } from "@odoo/owl";
@@ -75,9 +76,13 @@ export class ControlTower extends Component {
             error: false,
             loading: false,
             lastRefresh: null,
-            filters: filtersFromState(params),
+            // Back from a drill-down (breadcrumbs): the filters the user had.
+            filters: this.props.state?.filters || filtersFromState(params),
             wall: params.wall === "1" || params.wall === 1 || params.wall === true,
         });
+        // Opened from a shared URL, the action has no name of its own.
+        this.env.config?.setDisplayName?.(this.props.action.name || _t("Control Tower"));
+        useSetupAction({ getLocalState: () => ({ filters: { ...this.state.filters } }) });
         this.refreshDebounced = useDebounced(() => this.load(), REFRESH_DEBOUNCE_DELAY);
         this.onBusNotification = this.onBusNotification.bind(this);
         this.onKeydown = this.onKeydown.bind(this);
