@@ -12,6 +12,8 @@ never passes or fails. Benchmarks, in this order:
     confirm     action_confirm of a 10-line order: without the suite, with
                 the suite (small database) and with the suite (bulk
                 database), interleaved in one run, with query counts
+    dashboard   the control tower's aggregated call (bench/dashboard.py),
+                no filter and one filter of each kind
 """
 
 import argparse
@@ -27,7 +29,7 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "dashboard")
 
 
 def say(text=""):
@@ -232,6 +234,10 @@ def main(argv=None):
                 for other in envs.values():
                     if other is not env:
                         other.cr.close()
+        if "dashboard" in only:
+            from dashboard import bench_dashboard  # noqa: PLC0415 (bench/ is the script's folder)
+
+            bench_dashboard(env, args.rounds)
     finally:
         env.cr.rollback()
         env.cr.close()

@@ -1,6 +1,10 @@
 """Take the README screenshots from a running `./ov run` (http://localhost:8069).
 
-    python3 docs/screenshots/take.py [database]      (OV_HTTP_PORT as for ./ov run)
+    python3 docs/screenshots/take.py [database [page ...]]   (OV_HTTP_PORT as for ./ov run)
+
+Without page names it takes every page of PAGES (e.g. `control_tower`,
+`control_tower_wall`). OV_CHROME_PORT (default 9333) is Chromium's
+DevTools port.
 
 Logs in as admin through JSON-RPC, then drives headless Chromium over the
 DevTools protocol (websocket-client, installed by ./ov) to each page.
@@ -26,7 +30,13 @@ PAGES = {
     "approvals": "/odoo/action-order_visibility.action_order_visibility_approval",
     "stage_aging": "/odoo/action-order_visibility.action_order_visibility_transition",
     "settings": "/odoo/action-order_visibility.action_order_visibility_settings",
+    # order_visibility_dashboard: the control tower, and on a wall display.
+    "control_tower": "/odoo/control-tower",
+    "control_tower_wall": "/odoo/control-tower?wall=1",
 }
+# What shows that a page is ready.
+READY = ".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view, .o_ov_ct_tiles"
+CHROME_PORT = int(os.environ.get("OV_CHROME_PORT") or 9333)
 
 # Pages whose interesting part is off screen: scroll to it first.
 SCROLL = {
@@ -50,7 +60,7 @@ class Chrome:
             [
                 "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={self.profile}", "--remote-debugging-port=9333",
+                f"--user-data-dir={self.profile}", f"--remote-debugging-port={CHROME_PORT}",
                 "--window-size=1440,900", "about:blank",
             ],
             stdout=subprocess.DEVNULL,
@@ -58,7 +68,7 @@ class Chrome:
         )  # fmt: skip
         for _ in range(100):
             try:
-                with urllib.request.urlopen("http://127.0.0.1:9333/json") as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{CHROME_PORT}/json") as response:
                     targets = json.load(response)
                 break
             except OSError:
@@ -111,18 +121,20 @@ def busiest_order(session):
         return json.load(response)["result"][0]["visibility_id"][0]
 
 
-def main(db="order_visibility"):
+def main(db="order_visibility", *names):
     session = login(db)
-    PAGES["order_timeline"] = f"{PAGES['orders_kanban']}/{busiest_order(session)}"
+    if not names or "order_timeline" in names:
+        PAGES["order_timeline"] = f"{PAGES['orders_kanban']}/{busiest_order(session)}"
+    pages = {name: path for name, path in PAGES.items() if not names or name in names}
     chrome = Chrome()
     try:
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, domain="localhost", path="/")
         chrome.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
-        for name, path in PAGES.items():
+        for name, path in pages.items():
             chrome.call("Page.navigate", url=BASE + path)
             time.sleep(1)
-            chrome.wait_for(".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view")
+            chrome.wait_for(READY)
             if name in SCROLL:
                 chrome.call("Runtime.evaluate", expression=SCROLL[name])
             time.sleep(2)  # let charts and avatars settle for the picture

@@ -108,16 +108,7 @@ class OrderVisibility(models.Model):
         open_exceptions = [*exception_base, ("state", "!=", "resolved")]
         since = now - timedelta(days=filters["period"])
 
-        # Orders per stage, in the engine's order.
-        counts = dict(Visibility._read_group(base, ["stage"], ["__count"]))
-        stages = [
-            {"stage": code, "label": label, "count": counts.get(code, 0), "domain": [*base, ("stage", "=", code)]}
-            for code, label in Visibility._fields["stage"]._description_selection(self.env)
-        ]
-        severity_counts = dict(Exception_._read_group(open_exceptions, ["severity"], ["__count"]))
-        severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
-        exceptions_by_severity = {code: severity_counts.get(code, 0) for code, _label in SEVERITIES}
-
+        threshold = self._param("order_visibility.at_risk_threshold")
         at_risk_domain = [
             *base,
             ("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval")),
@@ -126,17 +117,36 @@ class OrderVisibility(models.Model):
         late_domain = [*base, ("is_late", "=", True)]
         sla_domain = [*open_exceptions, ("is_overdue", "=", True)]
         unacknowledged_domain = [*exception_base, ("state", "=", "open")]
+
+        order_figures = self._control_tower_order_figures(base, now, threshold)
+        counts = {stage: row["count"] for stage, row in order_figures.items()}
+        stages = [
+            {"stage": code, "label": label, "count": counts.get(code, 0), "domain": [*base, ("stage", "=", code)]}
+            for code, label in Visibility._fields["stage"]._description_selection(self.env)
+        ]
+        exception_figures = self._control_tower_exception_figures(open_exceptions, now)
+        severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
+        exceptions_by_severity = {code: exception_figures.get(code, {}).get("open", 0) for code, _label in SEVERITIES}
+
+        def total(figures, key):
+            return sum(row[key] for row in figures.values())
+
         tiles = {
-            "at_risk": {"count": Visibility.search_count(at_risk_domain), "domain": at_risk_domain},
-            "late": {"count": Visibility.search_count(late_domain), "domain": late_domain},
-            "sla_breaches": {"count": Exception_.search_count(sla_domain), "domain": sla_domain},
+            "at_risk": {"count": total(order_figures, "at_risk"), "domain": at_risk_domain},
+            "late": {"count": total(order_figures, "late"), "domain": late_domain},
+            "sla_breaches": {"count": total(exception_figures, "overdue"), "domain": sla_domain},
             "open_exceptions": {"count": sum(exceptions_by_severity.values()), "domain": open_exceptions},
-            "unacknowledged": {"count": Exception_.search_count(unacknowledged_domain), "domain": unacknowledged_domain},
+            "unacknowledged": {"count": total(exception_figures, "unacknowledged"), "domain": unacknowledged_domain},
         }
+        queue_total = (
+            exceptions_by_severity[filters["queue_severity"]]
+            if filters["queue_severity"]
+            else tiles["open_exceptions"]["count"]
+        )
         return {
             "filters": filters,
             "generated_at": fields.Datetime.to_string(now),
-            "at_risk_threshold": self._param("order_visibility.at_risk_threshold"),
+            "at_risk_threshold": threshold,
             "stages": stages,
             "exceptions_by_severity": exceptions_by_severity,
             "severities": [
@@ -149,8 +159,8 @@ class OrderVisibility(models.Model):
                 for code, _label in reversed(SEVERITIES)
             ],
             "tiles": tiles,
-            "aging": self._control_tower_aging(base, now),
-            "queue": self._control_tower_queue(open_exceptions, filters),
+            "aging": self._control_tower_aging(base, now, order_figures),
+            "queue": self._control_tower_queue(open_exceptions, filters, queue_total),
             "throughput": self._control_tower_throughput(filters, since, now),
             "exception_trend": self._control_tower_exception_trend(exception_base, since, now),
             "top_at_risk": self._control_tower_top_at_risk(at_risk_domain),
@@ -226,27 +236,133 @@ class OrderVisibility(models.Model):
         return domain
 
     @api.model
-    def _control_tower_aging(self, base, now):
-        """Open orders per stage, by time spent in it: 0-1 d, 1-3 d, 3-7 d, > 7 d.
-
-        A bucket includes its upper edge: an order exactly one day in its
-        stage is in 0-1 d. One grouped query per bucket.
-        """
-        open_base = [*base, ("stage", "not in", CLOSED_STAGES)]
-        labels = dict(self._fields["stage"]._description_selection(self.env))
-        rows = {code: {"stage": code, "label": labels[code], "buckets": {}} for code, _l in STAGES}
+    def _aging_domains(self, base, now):
+        """{bucket key: domain} of open orders by time in their stage: 0-1 d,
+        1-3 d, 3-7 d, > 7 d. A bucket includes its upper edge: an order
+        exactly one day in its stage is in 0-1 d."""
+        domains = {}
         for key, low, high in AGING_BUCKETS:
-            domain = list(open_base)
+            domain = [*base, ("stage", "not in", CLOSED_STAGES)]
             if low:
                 domain.append(("stage_since", "<", fields.Datetime.to_string(now - timedelta(days=low))))
             if high is not None:
                 domain.append(("stage_since", ">=", fields.Datetime.to_string(now - timedelta(days=high))))
-            counts = dict(self._read_group(domain, ["stage"], ["__count"]))
-            for code, row in rows.items():
-                row["buckets"][key] = {"count": counts.get(code, 0), "domain": [*domain, ("stage", "=", code)]}
+            domains[key] = domain
+        return domains
+
+    @api.model
+    def _control_tower_order_figures(self, base, now, threshold):
+        """{stage: {count, late, at_risk, aging buckets...}} in one scan of the
+        visibility records the user may read.
+
+        One grouped query with FILTER clauses instead of one query per tile:
+        the same conditions as the domains returned with the figures (the
+        drill-downs), over the ORM's query (``_search``: record rules and
+        allowed companies applied).
+        """
+        self.flush_model(["stage", "stage_since", "promised_date", "risk_score", "company_id"])
+        query = self._search(base)
+        if query.is_empty():
+            return {}
+
+        def column(name):
+            return SQL.identifier(query.table, name)
+
+        aggregates = [
+            SQL("COUNT(*)"),
+            SQL(
+                "COUNT(*) FILTER (WHERE %s < %s AND %s IN %s)",
+                column("promised_date"),
+                now,
+                column("stage"),
+                OPEN_CONFIRMED_STAGES,
+            ),
+            SQL(
+                "COUNT(*) FILTER (WHERE %s >= %s AND %s IN %s)",
+                column("risk_score"),
+                threshold,
+                column("stage"),
+                (*OPEN_CONFIRMED_STAGES, "pending_approval"),
+            ),
+        ]
+        for _key, low, high in AGING_BUCKETS:
+            conditions = [SQL("%s NOT IN %s", column("stage"), CLOSED_STAGES)]
+            if low:
+                conditions.append(SQL("%s < %s", column("stage_since"), now - timedelta(days=low)))
+            if high is not None:
+                conditions.append(SQL("%s >= %s", column("stage_since"), now - timedelta(days=high)))
+            aggregates.append(SQL("COUNT(*) FILTER (WHERE %s)", SQL(" AND ").join(conditions)))
+        self.env.cr.execute(
+            SQL(
+                "%s GROUP BY %s",
+                query.select(column("stage"), *aggregates),
+                column("stage"),
+            )
+        )
+        keys = ["count", "late", "at_risk", *(key for key, _low, _high in AGING_BUCKETS)]
+        return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _control_tower_exception_figures(self, open_exceptions, now):
+        """{severity: {open, unacknowledged, overdue}} of the open exceptions
+        the user may read, in one query (same conditions as the domains
+        ``state = open`` and ``is_overdue``)."""
+        Exception_ = self.env["order.visibility.exception"]
+        Exception_.flush_model(["severity", "state", "opened_at", "type_id", "company_id"])
+        self.env["order.visibility.exception.type"].flush_model(["escalation_hours"])
+        query = Exception_._search(open_exceptions)
+        if query.is_empty():
+            return {}
+        types = query.join(query.table, "type_id", "order_visibility_exception_type", "id", "type")
+
+        def column(name):
+            return SQL.identifier(query.table, name)
+
+        hours = SQL.identifier(types, "escalation_hours")
+        self.env.cr.execute(
+            SQL(
+                "%s GROUP BY %s",
+                query.select(
+                    column("severity"),
+                    SQL("COUNT(*)"),
+                    SQL("COUNT(*) FILTER (WHERE %s = 'open')", column("state")),
+                    SQL(
+                        "COUNT(*) FILTER (WHERE %s = 'open' AND %s > 0 AND %s + %s * interval '1 hour' < %s)",
+                        column("state"),
+                        hours,
+                        column("opened_at"),
+                        hours,
+                        now,
+                    ),
+                ),
+                column("severity"),
+            )
+        )
+        return {row[0]: {"open": row[1], "unacknowledged": row[2], "overdue": row[3]} for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _control_tower_aging(self, base, now, order_figures):
+        """Open orders per stage and time in it (counted by ``_control_tower_order_figures``)."""
+        labels = dict(self._fields["stage"]._description_selection(self.env))
+        domains = self._aging_domains(base, now)
+        rows = []
+        for code, _label in STAGES:
+            if code in CLOSED_STAGES:
+                continue
+            figures = order_figures.get(code, {})
+            rows.append(
+                {
+                    "stage": code,
+                    "label": labels[code],
+                    "buckets": {
+                        key: {"count": figures.get(key, 0), "domain": [*domains[key], ("stage", "=", code)]}
+                        for key, _low, _high in AGING_BUCKETS
+                    },
+                }
+            )
         return {
             "buckets": [{"key": key, "label": self._aging_label(low, high)} for key, low, high in AGING_BUCKETS],
-            "rows": [row for code, row in rows.items() if code not in CLOSED_STAGES],
+            "rows": rows,
         }
 
     def _aging_label(self, low, high):
@@ -255,7 +371,7 @@ class OrderVisibility(models.Model):
         return self.env._("%(low)s-%(high)s d", low=low, high=high)
 
     @api.model
-    def _control_tower_queue(self, open_exceptions, filters):
+    def _control_tower_queue(self, open_exceptions, filters, total):
         Exception_ = self.env["order.visibility.exception"]
         domain = list(open_exceptions)
         if filters["queue_severity"]:
@@ -271,7 +387,7 @@ class OrderVisibility(models.Model):
         # Searched, not computed per record: the same queries however many rows.
         overdue = set(Exception_.search([("id", "in", records.ids), ("is_overdue", "=", True)]).ids)
         return {
-            "total": Exception_.search_count(domain),
+            "total": total,
             "domain": domain,
             "records": [
                 {
@@ -326,8 +442,41 @@ class OrderVisibility(models.Model):
             ("from_stage", "in", TO_SHIP_STAGES),
             ("to_stage", "not in", (*TO_SHIP_STAGES, "cancelled")),
         ]
-        confirmed = self._day_counts("order.visibility.transition", confirmed_domain, "changed_at")
-        shipped = self._day_counts("order.visibility.transition", shipped_domain, "changed_at")
+        # One query for both series: the day as _read_group groups it (the
+        # user's time zone), a FILTER per series (the conditions of the domains).
+        Transition = self.env["order.visibility.transition"]
+        Transition.flush_model(["changed_at", "from_stage", "to_stage", "company_id"])
+        query = Transition._search(base)
+        confirmed, shipped = {}, {}
+        if not query.is_empty():
+            day = Transition._read_group_groupby(query.table, "changed_at:day", query)
+            from_stage = SQL.identifier(query.table, "from_stage")
+            to_stage = SQL.identifier(query.table, "to_stage")
+            self.env.cr.execute(
+                SQL(
+                    "%s GROUP BY 1",
+                    query.select(
+                        day,
+                        SQL(
+                            "COUNT(*) FILTER (WHERE %s IN %s AND %s NOT IN %s)",
+                            from_stage,
+                            ("draft", "pending_approval"),
+                            to_stage,
+                            PRE_CONFIRMATION_STAGES,
+                        ),
+                        SQL(
+                            "COUNT(*) FILTER (WHERE %s IN %s AND %s NOT IN %s)",
+                            from_stage,
+                            TO_SHIP_STAGES,
+                            to_stage,
+                            (*TO_SHIP_STAGES, "cancelled"),
+                        ),
+                    ),
+                )
+            )
+            for moment, confirmed_count, shipped_count in self.env.cr.fetchall():
+                date = moment.date() if isinstance(moment, datetime) else moment
+                confirmed[date], shipped[date] = confirmed_count, shipped_count
         days = self._control_tower_days(since, now)
         return {
             "days": [fields.Date.to_string(day) for day in days],
@@ -482,14 +631,16 @@ class OrderVisibility(models.Model):
     @api.model
     def _control_tower_options(self):
         """Choices of the filters: what the user's orders use."""
-        warehouses = self._read_group([("warehouse_id", "!=", False)], ["warehouse_id"])
-        teams = self._read_group([("team_id", "!=", False)], ["team_id"])
         # Users of Order Visibility may have no Inventory or Sales rights:
-        # the names of what their orders use are all they get.
+        # the names of the warehouses and teams of their companies are all
+        # they get (small tables, not a scan of the orders).
+        companies = self.env.companies.ids
+        warehouses = self.env["stock.warehouse"].sudo().search_fetch([("company_id", "in", companies)], ["name"])
+        teams = self.env["crm.team"].sudo().search_fetch([("company_id", "in", [*companies, False])], ["name"])
         return {
             "companies": [{"id": c.id, "name": c.name} for c in self.env.companies],
-            "warehouses": [{"id": w.id, "name": w.sudo().display_name} for (w,) in warehouses],
-            "teams": [{"id": t.id, "name": t.sudo().display_name} for (t,) in teams],
+            "warehouses": [{"id": w.id, "name": w.name} for w in warehouses],
+            "teams": [{"id": t.id, "name": t.name} for t in teams],
             "priorities": [
                 {"id": code, "name": label}
                 for code, label in self._fields["customer_priority"]._description_selection(self.env)
