@@ -37,8 +37,13 @@ WEBHOOK_DELIVERY_MODEL = "order.visibility.webhook.delivery"
 class OrderVisibility(models.Model):
     _inherit = "order.visibility"
 
-    # Stage aging reads stage_since per stage; the drill-downs order by it.
+    # The aging drill-downs filter on stage and stage_since.
     _stage_since_idx = models.Index("(stage, stage_since)")
+    # Top at-risk orders: the first rows of this index, not a sort of every open order.
+    _top_at_risk_idx = models.Index(
+        "(risk_score DESC, promised_date, id) WHERE stage IN "
+        "('confirmed', 'credit_hold', 'awaiting_stock', 'ready_to_ship', 'partially_shipped', 'pending_approval')"
+    )
 
     # ------------------------------------------------------------------
     # Live updates: one small bus notice per company and transaction
@@ -507,7 +512,7 @@ class OrderVisibility(models.Model):
         records = self.search_fetch(
             at_risk_domain,
             ["sale_order_id", "partner_id", "stage", "risk_score", "risk_reasons", "promised_date"],
-            order="risk_score desc, promised_date asc, id",
+            order="risk_score desc, promised_date, id",
             limit=TOP_AT_RISK_LIMIT,
         )
         labels = dict(self._fields["stage"]._description_selection(self.env))

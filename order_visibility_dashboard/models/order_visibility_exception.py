@@ -5,6 +5,10 @@ from odoo import api, models
 class OrderVisibilityException(models.Model):
     _inherit = "order.visibility.exception"
 
+    # The control tower's queue (worst first, then oldest): the first rows of
+    # this index, not a sort of every open exception.
+    _queue_idx = models.Index("(severity_rank DESC, opened_at, id) WHERE state != 'resolved'")
+
     def _notify_change(self, event):
         result = super()._notify_change(event)
         self.env["order.visibility"]._notify_control_tower(self.company_id)
