@@ -235,7 +235,7 @@ def main(argv=None):
                     if other is not env:
                         other.cr.close()
         if "dashboard" in only:
-            from dashboard import bench_dashboard  # noqa: PLC0415 (bench/ is the script's folder)
+            from dashboard import bench_dashboard  # bench/ is the script's folder
 
             bench_dashboard(env, args.rounds)
     finally:
