@@ -12,6 +12,9 @@ never passes or fails. Benchmarks, in this order:
     confirm     action_confirm of a 10-line order: without the suite, with
                 the suite (small database) and with the suite (bulk
                 database), interleaved in one run, with query counts
+    webhooks    bench/webhooks.py on its own database ov_bench_webhooks
+                (dispatcher throughput, commit-to-receipt latency, emitting
+                cost next to Odoo's native webhook action)
     dashboard   the control tower's aggregated call (bench/dashboard.py),
                 no filter and one filter of each kind
 """
@@ -19,8 +22,10 @@ never passes or fails. Benchmarks, in this order:
 import argparse
 import logging
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from odoo import api
 from odoo.fields import Command
@@ -29,7 +34,7 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "dashboard")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard")
 
 
 def say(text=""):
@@ -211,9 +216,16 @@ def main(argv=None):
     unknown = set(args.only) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark {', '.join(sorted(unknown))}: choose among {', '.join(BENCHMARKS)}")
+    only = args.only or BENCHMARKS
+    if "webhooks" in only:
+        # Its own database and processes (receiver, dispatchers, a cron server).
+        webhooks = [sys.executable, str(Path(__file__).with_name("webhooks.py")), f"--config={args.config}"]
+        subprocess.run(webhooks, check=False)
+        only = [name for name in only if name != "webhooks"]
+        if not only:
+            return 0
     config.parse_config(["-c", args.config, "--log-level=warn"], setup_logging=True)
     server.start(preload=[], stop=True)
-    only = args.only or BENCHMARKS
     env = open_env(args.db)
     try:
         if "generate" in only:

@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""Benchmark of the webhook outbox and dispatcher (figures, never pass/fail).
+
+    python3 bench/webhooks.py --config=<odoo conf> --db=ov_bench_webhooks [--deliveries N]
+
+(``./ov bench webhooks`` runs it on ``ov_bench_webhooks``.) The database must
+have ``order_visibility_webhooks`` and ``base_automation`` installed; the
+benchmark adds its own partner, product, endpoint and orders to it.
+
+    throughput  deliveries/s of the dispatcher to a local keep-alive receiver
+                (another process), with 1 and with 2 dispatcher processes
+    latency     commit-to-receipt p50/p95 through the real cron trigger: an
+                Odoo server with one cron thread is started on the database,
+                each event's commit wakes it with _trigger() (NOTIFY)
+    confirm     action_confirm of a quotation up to its commit, interleaved:
+                nothing / our emission to one endpoint / Odoo's native
+                "Send Webhook Notification" automation posting to the same
+                receiver; median times and ratios
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BUDGETS = "budgets: >= 500 deliveries/s per worker, p95 <= 1 s, emitting <= 1.1x"
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+# -- receiver (its own process: it must not share the dispatcher's GIL) ------
+
+
+def _receiver_main(port_queue, log_path):
+    received = open(log_path, "a", buffering=1)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave at once, as real servers do
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.write(f"{self.headers.get('webhook-id') or '-'} {time.time():.6f}\n")
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port_queue.put(server.server_address[1])
+    server.serve_forever()
+
+
+class Receiver:
+    def __init__(self):
+        self.log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False).name
+        queue = multiprocessing.Queue()
+        self.process = multiprocessing.Process(target=_receiver_main, args=(queue, self.log), daemon=True)
+        self.process.start()
+        self.port = queue.get(timeout=10)
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+
+    def receipts(self):
+        with open(self.log) as log:
+            return {line.split()[0]: float(line.split()[1]) for line in log if line.strip()}
+
+    def stop(self):
+        self.process.terminate()
+        self.process.join()
+        os.unlink(self.log)
+
+
+# -- Odoo helpers --------------------------------------------------------------
+
+
+def odoo_env(config_path, dbname):
+    from odoo import api
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    if not config.get("_bench_loaded"):
+        config.parse_config(["-c", config_path, "--log-level=warn"], setup_logging=True)
+        config["_bench_loaded"] = True
+    registry = Registry(dbname)
+    return api.Environment(registry.cursor(), api.SUPERUSER_ID, {})
+
+
+def fixtures(env, receiver_url):
+    env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", "True")
+    partner = env["res.partner"].search([("name", "=", "Webhook Bench Customer")], limit=1) or env[
+        "res.partner"
+    ].create({"name": "Webhook Bench Customer"})
+    product = env["product.product"].search([("default_code", "=", "WH-BENCH")], limit=1) or env[
+        "product.product"
+    ].create({"name": "Bench Goods", "default_code": "WH-BENCH", "type": "consu", "list_price": 10})
+    Endpoint = env["order.visibility.webhook.endpoint"].with_context(active_test=False)
+    Endpoint.search([]).write({"active": False})
+    env["base.automation"].search([("name", "=", "Webhook bench: native")]).write({"active": False})
+    endpoint = Endpoint.create({"name": "Bench receiver", "url": receiver_url, "timeout": 10})
+    env.cr.commit()
+    return partner, product, endpoint
+
+
+def emit(env, visibilities, per_order):
+    env["order.visibility.webhook.delivery"]._emit_events(
+        [
+            {"visibility": v, "type": "order.status_changed", "data": {"old_stage": "draft", "new_stage": "draft"}}
+            for _i in range(per_order)
+            for v in visibilities
+        ]
+    )
+
+
+def make_visibilities(env, partner, count):
+    orders = env["sale.order"].create([{"partner_id": partner.id} for _i in range(count)])
+    return env["order.visibility"]._ensure_for_orders(orders)
+
+
+def _dispatch_worker(config_path, dbname, ready, go, result_queue):
+    env = odoo_env(config_path, dbname)
+    Delivery = env["order.visibility.webhook.delivery"]
+    sessions, done, idle = {}, 0, 0
+    ready.put(True)
+    go.wait()
+    start = time.monotonic()
+    while idle < 3:
+        claimed = Delivery._dispatch_batch(limit=200, sessions=sessions)
+        done += claimed
+        idle = 0 if claimed else idle + 1
+    result_queue.put((done, time.monotonic() - start))
+    env.cr.close()
+
+
+# -- benchmarks ----------------------------------------------------------------
+
+
+def bench_throughput(args, env, receiver, partner, endpoint):
+    say(f"throughput: {args.deliveries} deliveries (5 events per order) to a local keep-alive receiver")
+    for workers in (1, 2):
+        visibilities = make_visibilities(env, partner, args.deliveries // 5)
+        emit(env, visibilities, 5)
+        env.cr.commit()
+        # Fresh processes (spawn: no connection inherited from this one), like
+        # cron workers; they load Odoo, then start together.
+        spawn = multiprocessing.get_context("spawn")
+        queue, ready, go = spawn.Queue(), spawn.Queue(), spawn.Event()
+        procs = [
+            spawn.Process(target=_dispatch_worker, args=(args.config, args.db, ready, go, queue))
+            for _i in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
+        for _proc in procs:
+            ready.get(timeout=300)
+        go.set()
+        results = [queue.get() for _proc in procs]
+        for proc in procs:
+            proc.join()
+        total = sum(done for done, _t in results)
+        busy = max(t for _d, t in results)
+        env.cr.execute(
+            "SELECT count(*) FROM order_visibility_webhook_delivery WHERE endpoint_id = %s AND state != 'delivered'",
+            [endpoint.id],
+        )
+        left = env.cr.fetchone()[0]
+        split = " + ".join(str(done) for done, _t in results)
+        say(
+            f"  {workers} worker(s): {total} delivered ({split}) in {busy:.2f} s"
+            f" = {total / busy:,.0f} deliveries/s ({total / busy / workers:,.0f} per worker); not delivered: {left}"
+        )
+
+
+def bench_latency(args, env, receiver, partner):
+    say(f"latency: commit-to-receipt through the real cron trigger, {args.rounds} events one at a time")
+    conf = Path(tempfile.mkstemp(suffix=".conf")[1])
+    base = Path(args.config).read_text()
+    lines = [
+        line
+        for line in base.splitlines()
+        if not line.startswith(("db_name", "dbfilter", "http_port", "max_cron_threads", "workers"))
+    ]
+    lines += [
+        f"db_name = {args.db}",
+        f"dbfilter = ^{args.db}$",
+        f"http_port = {args.http_port}",
+        "max_cron_threads = 2",
+    ]
+    conf.write_text("\n".join(lines) + "\n")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "odoo", "-c", str(conf), "--log-level=warn"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Warm-up: the first events also wait for the server to load its
+        # registry and to run the scheduled actions that were due.
+        warmup = 5
+        visibilities = make_visibilities(env, partner, args.rounds + warmup)
+        env.cr.commit()
+        latencies = []
+        for index, visibility in enumerate(visibilities):
+            deliveries = env["order.visibility.webhook.delivery"]._emit_events(
+                [{"visibility": visibility, "type": "order.status_changed", "data": {}}]
+            )
+            event_id = deliveries.event_id
+            env.cr.commit()
+            committed = time.time()
+            deadline = time.monotonic() + (120 if index == 0 else 30)
+            while (received := receiver.receipts().get(event_id)) is None:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)  # a benchmark polls the receiver's log; tests never sleep
+            if received is None:
+                say(f"  event {index}: not received within the deadline")
+                continue
+            if index >= warmup:
+                latencies.append(received - committed)
+        if latencies:
+            latencies.sort()
+            p50 = statistics.median(latencies)
+            p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
+            say(f"  p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        conf.unlink()
+
+
+def bench_confirm(args, env, receiver, fixture):
+    partner, product, endpoint = fixture
+    say(f"confirm: action_confirm of a 5-line quotation up to its commit, {args.rounds} rounds interleaved")
+    Automation = env["base.automation"].with_context(active_test=False)
+    native = Automation.search([("name", "=", "Webhook bench: native")], limit=1)
+    if not native:
+        state_field = env["ir.model.fields"]._get("sale.order", "state")
+        native = Automation.create(
+            {
+                "name": "Webhook bench: native",
+                "model_id": env["ir.model"]._get_id("sale.order"),
+                "trigger": "on_write",
+                "trigger_field_ids": [(6, 0, state_field.ids)],
+                "filter_pre_domain": "[('state', '!=', 'sale')]",
+                "filter_domain": "[('state', '=', 'sale')]",
+                "action_server_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Webhook bench: native post",
+                            "model_id": env["ir.model"]._get_id("sale.order"),
+                            "state": "webhook",
+                            "webhook_url": receiver.url,
+                        },
+                    )
+                ],
+            }
+        )
+    setups = {
+        "nothing": (False, False),
+        "outbox (1 endpoint)": (True, False),
+        "native webhook action": (False, True),
+    }
+    samples = {label: [] for label in setups}
+    for round_ in range(args.rounds + 3):
+        for label, (outbox, native_on) in setups.items():
+            endpoint.write({"active": outbox})
+            native.write({"active": native_on})
+            order = env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1}) for _i in range(5)],
+                }
+            )
+            env.cr.commit()
+            env.invalidate_all()
+            start = time.perf_counter()
+            order.action_confirm()
+            env.cr.commit()  # flush, pre-commit hooks (emission), commit, post-commit (native post)
+            elapsed = time.perf_counter() - start
+            if round_ >= 3:
+                samples[label].append(elapsed)
+    endpoint.write({"active": True})
+    native.write({"active": False})
+    env.cr.commit()
+    base = statistics.median(samples["nothing"])
+    for label, values in samples.items():
+        median = statistics.median(values)
+        say(f"  {label:<24} median {median * 1000:6.1f} ms  ratio {median / base:.2f}x")
+
+
+def ensure_database(config_path, dbname):
+    """Create ``dbname`` with the webhooks addon and automation rules when it is missing."""
+    import configparser
+
+    import psycopg2
+
+    options = configparser.ConfigParser()
+    options.read(config_path)
+    get = lambda key: options.get("options", key, fallback=None)  # noqa: E731
+    connect = {"dbname": "postgres", "host": get("db_host"), "port": get("db_port"), "user": get("db_user")}
+    if get("db_password"):
+        connect["password"] = get("db_password")
+    with psycopg2.connect(**{k: v for k, v in connect.items() if v}) as conn, conn.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
+        if cr.fetchone():
+            return
+    say(f"creating {dbname} (order_visibility_webhooks, base_automation): a few minutes")
+    subprocess.run(
+        [sys.executable, "-m", "odoo", "-c", config_path, "-d", dbname, "-i",
+         "order_visibility_webhooks,base_automation", "--stop-after-init", "--log-level=warn"],
+        check=True,
+    )  # fmt: skip
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--db", default="ov_bench_webhooks")
+    parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--http-port", type=int, default=int(os.environ.get("OV_HTTP_PORT", "8069")))
+    parser.add_argument("only", nargs="*", default=["throughput", "latency", "confirm"])
+    args = parser.parse_args(argv)
+    ensure_database(args.config, args.db)
+    multiprocessing.set_start_method("fork")
+    receiver = Receiver()
+    env = odoo_env(args.config, args.db)
+    try:
+        say(f"webhooks benchmark on {args.db} ({BUDGETS})")
+        partner, product, endpoint = fixtures(env, receiver.url)
+        if "throughput" in args.only:
+            bench_throughput(args, env, receiver, partner, endpoint)
+        if "confirm" in args.only:
+            bench_confirm(args, env, receiver, (partner, product, endpoint))
+        if "latency" in args.only:
+            bench_latency(args, env, receiver, partner)
+        say(json.dumps({"done": True}))
+    finally:
+        env.cr.close()
+        receiver.stop()
+
+
+if __name__ == "__main__":
+    main()

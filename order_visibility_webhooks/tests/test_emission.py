@@ -1,0 +1,197 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Events are written in the transaction of the change, signed, numbered, and only on real changes."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import WebhookCommon
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "webhooks" / "schemas"
+
+
+def validate(payload):
+    schema = json.loads((SCHEMAS / f"{payload['type']}.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(payload, schema, cls=jsonschema.Draft202012Validator)
+
+
+@tagged("post_install", "-at_install")
+class TestEmission(WebhookCommon):
+    def test_stage_change_is_signed_and_verified_by_the_receiver(self):
+        endpoint = self.create_endpoint()
+        order = self.confirmed_order()
+        deliveries = self.deliveries(endpoint_id=endpoint.id, event_type="order.status_changed")
+        self.assertEqual(len(deliveries), 1, "draft -> ready_to_ship: one real change, one event")
+        delivery = deliveries
+        payload = json.loads(delivery.payload)
+        self.assertEqual(payload["type"], "order.status_changed")
+        self.assertEqual(payload["data"]["order_id"], order.id)
+        self.assertEqual(payload["data"]["order_name"], order.name)
+        self.assertEqual(payload["data"]["old_stage"], "draft")
+        self.assertEqual(payload["data"]["new_stage"], "ready_to_ship")
+        self.assertEqual(payload["data"]["sequence"], 1)
+        self.assertTrue(payload["timestamp"].endswith("Z"))
+        validate(payload)
+        self.assertEqual(delivery.state, "pending")
+
+        self.assertEqual(self.dispatch(), 1)
+        self.assertEqual(delivery.state, "delivered")
+        self.assertEqual(delivery.attempt_count, 1)
+        self.assertEqual(delivery.last_status_code, 200)
+        self.assertEqual(len(delivery.attempt_ids), 1)
+        [received] = self.receiver.received
+        self.assertEqual(received["headers"]["webhook-id"], delivery.event_id)
+        self.assertTrue(delivery.event_id.startswith("msg_"))
+        self.assertTrue(received["headers"]["webhook-timestamp"].isdigit())
+        self.assertTrue(received["headers"]["webhook-signature"].startswith("v1,"))
+        self.assertEqual(received["body"], delivery.payload.encode(), "the exact bytes stored are sent")
+        self.assertEqual(received["verified_with"], self.receiver.secrets, "standardwebhooks verifies it")
+        self.assertTrue(endpoint.last_success_at)
+        self.assertEqual(endpoint.consecutive_failures, 0)
+
+    def test_rotation_signs_with_both_secrets_during_the_overlap(self):
+        endpoint = self.create_endpoint(rotation_overlap_hours=2)
+        old = endpoint.sudo().secret
+        action = endpoint.action_rotate_secret()
+        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        new = endpoint.sudo().secret
+        self.assertNotEqual(old, new)
+        self.assertEqual(wizard.secret, new, "the new secret is shown once to the admin")
+        self.assertNotIn(old, str(endpoint.message_ids.mapped("body")))
+        self.assertNotIn(new, str(endpoint.message_ids.mapped("body")))
+        with self.assertRaises(UserError):
+            endpoint.action_show_secret()  # shown once only
+        self.receiver.secrets = [old, new]
+        self.confirmed_order()
+        self.dispatch()
+        [received] = self.receiver.received
+        self.assertEqual(set(received["verified_with"]), {old, new}, "both secrets verify during the overlap")
+        self.assertEqual(len(received["headers"]["webhook-signature"].split()), 2)
+
+    def test_rolled_back_change_emits_nothing(self):
+        self.create_endpoint()
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        self.flush()
+        before = self.deliveries()
+        with self.assertRaises(RuntimeError), self.env.cr.savepoint():
+            order.action_confirm()
+            self.flush()
+            self.assertTrue(self.deliveries() - before, "rows exist in the transaction of the change")
+            raise RuntimeError("the user's transaction fails")
+        self.env.invalidate_all()
+        self.assertEqual(self.deliveries(), before, "rollback: no event")
+
+    def test_write_that_changes_nothing_emits_nothing(self):
+        self.create_endpoint()
+        order = self.confirmed_order()
+        before = self.deliveries()
+        order.write({"note": "same stage"})
+        self.env["order.visibility"]._recompute_orders(order, cause="reconciliation")
+        self.flush()
+        self.assertEqual(self.deliveries(), before)
+
+    def test_correlation_and_sequences_per_endpoint(self):
+        every = self.create_endpoint(name="Everything")
+        status_only = self.create_endpoint(
+            name="Status only", event_types=[self.env.ref("order_visibility_webhooks.event_type_status_changed").id]
+        )
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()  # short of stock: a stage change and a stock_shortage exception
+        self.flush()
+        events = self.deliveries(endpoint_id=every.id)
+        self.assertIn("order.exception_opened", events.mapped("event_type"))
+        self.assertEqual(events.mapped("sequence"), list(range(1, len(events) + 1)), "gap-free for each receiver")
+        self.assertEqual(len(set(events.mapped("correlation_id"))), 1, "one transaction, one correlation id")
+        for delivery in events:
+            validate(json.loads(delivery.payload))
+        filtered = self.deliveries(endpoint_id=status_only.id)
+        self.assertEqual(set(filtered.mapped("event_type")), {"order.status_changed"})
+        self.assertEqual(filtered.mapped("sequence"), list(range(1, len(filtered) + 1)))
+        # A later transaction continues the numbering and gets another correlation id.
+        self.env.cr.postcommit.clear()
+        self.receive(self.goods, 5)
+        self.flush()
+        more = self.deliveries(endpoint_id=every.id) - events
+        self.assertTrue(more)
+        self.assertEqual(more[0].sequence, len(events) + 1)
+        self.assertNotEqual(more[0].correlation_id, events[0].correlation_id)
+
+    def test_approval_events(self):
+        self.switch_on_governance("approve_high_value")
+        self.env["ir.config_parameter"].set_param("order_visibility.high_value_amount", 10)
+        endpoint = self.create_endpoint()
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        self.confirm_in_form(order)
+        self.flush()
+        requested = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_requested")
+        self.assertEqual(len(requested), 1)
+        payload = json.loads(requested.payload)
+        self.assertEqual(payload["data"]["approval"]["state"], "pending")
+        validate(payload)
+
+    def test_no_endpoint_costs_no_query(self):
+        order = self.create_order([(self.goods, 2)])
+        self.flush()
+        visibility = self.visibility(order)
+        transition = (
+            self.env["order.visibility.transition"]
+            .sudo()
+            .create(
+                {
+                    "visibility_id": visibility.id,
+                    "from_stage": "draft",
+                    "to_stage": "cancelled",
+                    "changed_at": "2026-01-01",
+                }
+            )
+        )
+        self.env["order.visibility.webhook.endpoint"]._companies_with_active_endpoints()  # warm cache
+        with self.assertQueryCount(0):
+            visibility._on_transitions(transition)
+
+    def test_query_count_does_not_grow_with_the_number_of_changes(self):
+        self.create_endpoint()
+        Visibility = self.env["order.visibility"]
+
+        def emit_queries(count):
+            orders = self.env["sale.order"].create([{"partner_id": self.customer.id} for _i in range(count)])
+            visibilities = Visibility.sudo()._ensure_for_orders(orders)
+            transitions = (
+                self.env["order.visibility.transition"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "visibility_id": v.id,
+                            "from_stage": "draft",
+                            "to_stage": "cancelled",
+                            "changed_at": "2026-01-01",
+                        }
+                        for v in visibilities
+                    ]
+                )
+            )
+            self.env.flush_all()
+            self.env.invalidate_all()
+            transitions = self.env["order.visibility.transition"].browse(transitions.ids)
+            before = self.env.cr.sql_log_count
+            Visibility._on_transitions(transitions)
+            self.env.flush_all()
+            queries = self.env.cr.sql_log_count - before
+            self.assertEqual(
+                self.env["order.visibility.webhook.delivery"].search_count([("sale_order_id", "in", orders.ids)]),
+                count,
+            )
+            return queries
+
+        ten = emit_queries(10)
+        thousand = emit_queries(1000)
+        self.assertLessEqual(thousand, ten + 2, f"10 changes: {ten} queries, 1,000 changes: {thousand}")

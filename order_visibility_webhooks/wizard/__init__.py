@@ -1,0 +1,2 @@
+from . import order_visibility_webhook_replay
+from . import order_visibility_webhook_secret_wizard
