@@ -607,7 +607,8 @@ class OrderVisibility(models.Model):
         company = [("company_id", "in", filters["company_ids"])] if filters["company_ids"] else []
         recent = [*company, ("create_date", ">=", fields.Datetime.to_string(now - timedelta(hours=24)))]
         counts = dict(Delivery._read_group(recent, ["state"], ["__count"]))
-        pending_domain = [*company, ("state", "in", ("pending", "sending"))]
+        # Backlog: not delivered yet and not given up (failed ones wait for a retry).
+        pending_domain = [*company, ("state", "in", ("pending", "sending", "failed"))]
         query = Delivery._search([*recent, ("state", "=", "delivered"), ("last_latency_ms", "!=", False)])
         self.env.cr.execute(
             query.select(

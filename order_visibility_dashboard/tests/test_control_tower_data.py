@@ -359,3 +359,73 @@ class TestControlTowerData(OrderVisibilityCommon):
         dutch_labels = {row["stage"]: row["label"] for row in data["stages"]}
         self.assertEqual(set(dutch_labels), set(english))
         self.assertNotEqual(dutch_labels, english, "stage names are read in Dutch")
+
+    def test_webhook_health_tile(self):
+        """With the webhooks addon: deliveries of the last 24 h per state,
+        p95 latency, backlog and its oldest delivery; without it, no tile
+        (the dashboard does not depend on it)."""
+        if "order.visibility.webhook.delivery" not in self.env:
+            self.assertIs(self.tower()["webhooks"], False)
+            return
+        # Nothing is sent: the endpoints only need a URL the addon accepts.
+        self.env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", "True")
+        endpoint = self.env["order.visibility.webhook.endpoint"].create(
+            {"name": "OV Tower endpoint", "url": "http://127.0.0.1:9/hook", "company_id": self.company.id}
+        )
+        endpoint_b = (
+            self.env["order.visibility.webhook.endpoint"]
+            .with_company(self.company_b)
+            .create({"name": "OV Tower B", "url": "http://127.0.0.1:9/b", "company_id": self.company_b.id})
+        )
+        Delivery = self.env["order.visibility.webhook.delivery"].sudo()
+        old_pending = Delivery.create(self._delivery(endpoint, "old", state="pending"))
+        old_dead = Delivery.create(self._delivery(endpoint, "old-dead", state="dead"))
+        self.env.flush_all()
+        # Created 30 hours ago (create_date is the transaction's time: set it in SQL).
+        self.env.cr.execute(
+            "UPDATE order_visibility_webhook_delivery SET create_date = create_date - interval '30 hours' WHERE id IN %s",
+            [(old_pending.id, old_dead.id)],
+        )
+        self.env.invalidate_all()
+        latencies = [10, 20, 30, 40, 50, 60, 70, 80, 90, 1000]
+        Delivery.create(
+            [
+                self._delivery(endpoint, f"ok{n}", state="delivered", last_latency_ms=ms)
+                for n, ms in enumerate(latencies)
+            ]
+        )
+        Delivery.create(
+            [
+                self._delivery(endpoint, "p1", state="pending"),
+                self._delivery(endpoint, "s1", state="sending"),
+                self._delivery(endpoint, "f1", state="failed"),
+                self._delivery(endpoint, "d1", state="dead"),
+                self._delivery(endpoint_b, "b1", state="dead"),
+            ]
+        )
+        self.env.flush_all()
+        hooks = self.tower(companies=self.company)["webhooks"]
+        both = self.tower(companies=self.company | self.company_b)["webhooks"]
+        user_view = self.tower(user=self.ov_user)["webhooks"]
+        Listed = self.env["order.visibility.webhook.delivery"].with_context(allowed_company_ids=self.company.ids)
+        for key in ("delivered", "pending", "failed", "dead", "backlog"):
+            self.assertEqual(Listed.search_count(hooks[key]["domain"]), hooks[key]["count"], key)
+        self.assertEqual(hooks["delivered"]["count"], 10)
+        self.assertEqual(hooks["pending"]["count"], 2, "pending and sending, last 24 h")
+        self.assertEqual(hooks["failed"]["count"], 1)
+        self.assertEqual(hooks["dead"]["count"], 1, "the dead delivery of 30 h ago is out of the window")
+        self.assertEqual(hooks["backlog"]["count"], 4, "every delivery still to send, whatever its age")
+        self.assertEqual(hooks["oldest_pending_id"], old_pending.id)
+        self.assertEqual(hooks["p95_latency_ms"], round(90 + 0.55 * 910), "percentile_cont(0.95) of the latencies")
+        self.assertEqual(both["dead"]["count"], 2, "the second company's deliveries with both companies")
+        self.assertEqual(user_view["dead"]["count"], 1, "a user of the first company only sees its deliveries")
+
+    def _delivery(self, endpoint, key, **values):
+        return {
+            "endpoint_id": endpoint.id,
+            "company_id": endpoint.company_id.id,
+            "event_id": f"msg_ov_tower_{key}",
+            "event_type": "order.status_changed",
+            "payload": "{}",
+            **values,
+        }
