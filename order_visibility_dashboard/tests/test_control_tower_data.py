@@ -383,7 +383,8 @@ class TestControlTowerData(OrderVisibilityCommon):
         self.env.flush_all()
         # Created 30 hours ago (create_date is the transaction's time: set it in SQL).
         self.env.cr.execute(
-            "UPDATE order_visibility_webhook_delivery SET create_date = create_date - interval '30 hours' WHERE id IN %s",
+            "UPDATE order_visibility_webhook_delivery"
+            " SET create_date = create_date - interval '30 hours' WHERE id IN %s",
             [(old_pending.id, old_dead.id)],
         )
         self.env.invalidate_all()
