@@ -110,6 +110,41 @@ export class ControlTower extends Component {
         return this.state.data;
     }
 
+    /** Names of the lists the figures open (the tiles' own labels are in the template). */
+    get labels() {
+        return {
+            approvals: _t("Decided approvals"),
+            atRisk: _t("Orders at risk"),
+            late: _t("Late orders"),
+            unacknowledged: _t("Unacknowledged exceptions"),
+            sla: _t("SLA breaches"),
+            open: _t("Open exceptions"),
+            delivered: _t("Delivered webhooks"),
+            pending: _t("Webhooks to send"),
+            dead: _t("Dead webhooks"),
+        };
+    }
+
+    get riskHint() {
+        return _t("risk ≥ %s", this.data.at_risk_threshold);
+    }
+
+    get webhookLatencyHint() {
+        const latency = this.data.webhooks.p95_latency_ms;
+        return latency === null ? "" : _t("p95 %s ms", latency);
+    }
+
+    get webhookOldestHint() {
+        const oldest = this.data.webhooks.oldest_pending;
+        return oldest
+            ? _t("oldest %s", luxon.DateTime.fromSQL(oldest, { zone: "utc" }).toRelative())
+            : "";
+    }
+
+    severityLabel(severity) {
+        return _t("%s exceptions", severity.label);
+    }
+
     get isEmpty() {
         return this.data && !this.data.stages.some((stage) => stage.count);
     }
