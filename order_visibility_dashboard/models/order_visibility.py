@@ -604,6 +604,8 @@ class OrderVisibility(models.Model):
         if WEBHOOK_DELIVERY_MODEL not in self.env:
             return False
         Delivery = self.env[WEBHOOK_DELIVERY_MODEL]
+        if not Delivery.has_access("read"):
+            return False  # users who may not read deliveries get no tile, not an error
         company = [("company_id", "in", filters["company_ids"])] if filters["company_ids"] else []
         recent = [*company, ("create_date", ">=", fields.Datetime.to_string(now - timedelta(hours=24)))]
         counts = dict(Delivery._read_group(recent, ["state"], ["__count"]))
