@@ -11,23 +11,23 @@ class OrderVisibilityException(models.Model):
 
     def _notify_change(self, event):
         result = super()._notify_change(event)
-        self.env["order.visibility"]._notify_control_tower(self.company_id)
+        self.env["order.visibility"]._notify_control_tower(self)
         return result
 
     def action_acknowledge(self):
         result = super().action_acknowledge()
-        self.env["order.visibility"]._notify_control_tower(self.company_id)
+        self.env["order.visibility"]._notify_control_tower(self)
         return result
 
     def action_snooze(self, until, reason=None):
         result = super().action_snooze(until, reason)
-        self.env["order.visibility"]._notify_control_tower(self.company_id)
+        self.env["order.visibility"]._notify_control_tower(self)
         return result
 
     def write(self, vals):
         result = super().write(vals)
         if "owner_id" in vals or "severity" in vals:
-            self.env["order.visibility"]._notify_control_tower(self.company_id)
+            self.env["order.visibility"]._notify_control_tower(self)
         return result
 
     @api.model

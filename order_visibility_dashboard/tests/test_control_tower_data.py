@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The control tower's one aggregated call: figures, domains, rights, cost."""
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -295,22 +296,47 @@ class TestControlTowerData(OrderVisibilityCommon):
     def test_one_bus_notice_per_company_and_transaction(self):
         Bus = self.env["bus.bus"].sudo()
 
-        def notices():
-            self.env.cr.flush()
-            return Bus.search_count([("channel", "like", "order_visibility_control_tower")])
+        def commit():
+            """What a commit does: pre-commit work, then the post-commit
+            steps (their cursors share the test's transaction)."""
+            self.flush()
+            with self.enter_registry_test_mode():
+                self.env.cr.postcommit.run()
+            self.env.invalidate_all()
+            return Bus.search([("channel", "like", "order_visibility_control_tower")])
 
-        before = notices()
+        before = commit()
         self.set_stock(self.goods_b, 10)
         for _n in range(3):
             self.create_order([(self.goods_b, 1)]).action_confirm()
         self.late_awaiting_order()
-        self.flush()
-        self.assertEqual(notices(), before + 1, "one notice for all the changes of one transaction")
+        order_b = (
+            self.env["sale.order"]
+            .with_company(self.company_b)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "company_id": self.company_b.id,
+                    "warehouse_id": self.warehouse_b.id,
+                    "order_line": [Command.create({"product_id": self.goods_b.id, "product_uom_qty": 1})],
+                }
+            )
+        )
+        order_b.with_company(self.company_b).action_confirm()
+        notices = commit() - before
+        self.assertEqual(len(notices), 2, "one notice per company for all the changes of one transaction")
+        self.assertEqual(
+            sorted(json.loads(n.message)["payload"]["company_id"] for n in notices),
+            sorted((self.company | self.company_b).ids),
+        )
         # A recompute that changes nothing notifies nobody.
-        self.env.cr.precommit.data.pop("order_visibility_dashboard.notified_companies", None)
-        self.env["order.visibility"].search([])._recompute_orders(self.env["sale.order"].search([]))
+        self.env["order.visibility"]._recompute_orders(self.env["sale.order"].search([]))
+        self.assertEqual(commit() - before, notices)
+        # Nothing is sent before the commit: a rolled back change notifies nobody.
+        self.create_order([(self.goods_b, 1)]).action_confirm()
         self.flush()
-        self.assertEqual(notices(), before + 1)
+        self.assertEqual(Bus.search([("channel", "like", "order_visibility_control_tower")]) - before, notices)
+        self.env.cr.postcommit.clear()
 
     def test_websocket_channel_of_each_allowed_company(self):
         channels = self.env["ir.websocket"].with_user(self.ov_user_ab)._control_tower_channels()
