@@ -15,6 +15,8 @@ never passes or fails. Benchmarks, in this order:
     webhooks    bench/webhooks.py on its own database ov_bench_webhooks
                 (dispatcher throughput, commit-to-receipt latency, emitting
                 cost next to Odoo's native webhook action)
+    dashboard   the control tower's aggregated call (bench/dashboard.py),
+                no filter and one filter of each kind
 """
 
 import argparse
@@ -32,7 +34,7 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard")
 
 
 def say(text=""):
@@ -244,6 +246,10 @@ def main(argv=None):
                 for other in envs.values():
                     if other is not env:
                         other.cr.close()
+        if "dashboard" in only:
+            from dashboard import bench_dashboard  # bench/ is the script's folder
+
+            bench_dashboard(env, args.rounds)
     finally:
         env.cr.rollback()
         env.cr.close()

@@ -2,7 +2,9 @@
 
     python3 docs/screenshots/take.py [database] [name ...]      (OV_HTTP_PORT as for ./ov run)
 
-Names limit the run to those pictures (e.g. fulfilment_wizard customer_update).
+Names limit the run to those pictures (e.g. `control_tower`, `control_tower_wall`,
+`fulfilment_wizard`, `customer_update`). OV_CHROME_PORT (default 9333) is Chromium's
+DevTools port.
 
 Logs in as admin through JSON-RPC, then drives headless Chromium over the
 DevTools protocol (websocket-client, installed by ./ov) to each page.
@@ -28,7 +30,13 @@ PAGES = {
     "approvals": "/odoo/action-order_visibility.action_order_visibility_approval",
     "stage_aging": "/odoo/action-order_visibility.action_order_visibility_transition",
     "settings": "/odoo/action-order_visibility.action_order_visibility_settings",
+    # order_visibility_dashboard: the control tower, and on a wall display.
+    "control_tower": "/odoo/control-tower",
+    "control_tower_wall": "/odoo/control-tower?wall=1",
 }
+# What shows that a page is ready.
+READY = ".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view, .o_ov_ct_tiles"
+CHROME_PORT = int(os.environ.get("OV_CHROME_PORT") or 9333)
 
 # Pages whose interesting part is off screen: scroll to it first.
 SCROLL = {
@@ -52,7 +60,7 @@ class Chrome:
             [
                 "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={self.profile}", "--remote-debugging-port=9333",
+                f"--user-data-dir={self.profile}", f"--remote-debugging-port={CHROME_PORT}",
                 "--window-size=1440,900", "about:blank",
             ],
             stdout=subprocess.DEVNULL,
@@ -60,7 +68,7 @@ class Chrome:
         )  # fmt: skip
         for _ in range(100):
             try:
-                with urllib.request.urlopen("http://127.0.0.1:9333/json") as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{CHROME_PORT}/json") as response:
                     targets = json.load(response)
                 break
             except OSError:
@@ -160,7 +168,7 @@ def main(db="order_visibility", *names):
                 continue
             chrome.call("Page.navigate", url=BASE + path)
             time.sleep(1)
-            chrome.wait_for(".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view")
+            chrome.wait_for(READY)
             if name in SCROLL:
                 chrome.call("Runtime.evaluate", expression=SCROLL[name])
             if name in clicks:

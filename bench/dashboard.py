@@ -1,0 +1,87 @@
+"""Benchmark of the control tower's aggregated call (order_visibility_dashboard).
+
+Run through ``./ov bench dashboard`` (bench/core.py opens the bulk database
+and calls ``bench_dashboard``). Prints figures, never passes or fails:
+``order.visibility.get_control_tower_data`` as an Order Visibility user
+(record rules and allowed companies applied), with no filter and with one
+filter of each kind, ``rounds`` calls each after a warm-up call, the ORM
+cache cleared before every call (PostgreSQL's cache stays warm, as on a
+server). Budget (docs/architecture.md): median <= 100 ms, p95 <= 200 ms,
+query count constant in data size.
+"""
+
+import statistics
+import time
+
+from odoo import api
+
+MEDIAN_BUDGET_MS = 100
+P95_BUDGET_MS = 200
+
+
+def say(text=""):
+    print(text, flush=True)
+
+
+def _percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _user(env):
+    """The administrator if they are an Order Visibility user, else the first such user."""
+    admin = env.ref("base.user_admin")
+    if admin.has_group("order_visibility.group_order_visibility_user"):
+        return admin
+    group = env.ref("order_visibility.group_order_visibility_user")
+    return group.all_user_ids.filtered(lambda u: not u.share)[:1]
+
+
+def _filters(env, user):
+    """No filter, then one filter of each kind, with values the data uses."""
+    cr = env.cr
+    cr.execute("SELECT warehouse_id FROM order_visibility GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    warehouse = cr.fetchone()[0]
+    cr.execute("SELECT team_id FROM order_visibility WHERE team_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC")
+    team = (cr.fetchone() or [False])[0]
+    return [
+        ("no filter", {}),
+        ("company", {"company_ids": user.company_id.ids}),
+        ("warehouse", {"warehouse_id": warehouse}),
+        ("sales team", {"team_id": team}),
+        ("customer priority", {"priority": "1"}),
+        ("period 30 days", {"period": 30}),
+    ]
+
+
+def bench_dashboard(env, rounds=20):
+    user = _user(env)
+    if not user:
+        say("dashboard: no Order Visibility user in the database, nothing to measure")
+        return
+    tower_env = api.Environment(env.cr, user.id, {"allowed_company_ids": user.company_ids.ids})
+    Visibility = tower_env["order.visibility"]
+    env.cr.execute("SELECT count(*) FROM order_visibility")
+    orders = env.cr.fetchone()[0]
+    env.cr.execute("SELECT count(*) FROM order_visibility_exception WHERE state != 'resolved'")
+    exceptions = env.cr.fetchone()[0]
+    say(f"dashboard: get_control_tower_data as {user.login}, {orders:,} orders, {exceptions:,} open exceptions")
+    say(f"  {rounds} calls per filter after a warm-up, ORM cache cleared before each call")
+    header = f"  {'filter':<20} {'median':>9} {'p95':>9} {'max':>9} {'queries':>8}"
+    say(f"{header}  budget: median <= {MEDIAN_BUDGET_MS} ms, p95 <= {P95_BUDGET_MS} ms")
+    for label, filters in _filters(env, user):
+        Visibility.get_control_tower_data(filters)  # warm-up: parameters, xml ids, query plans
+        timings, queries = [], set()
+        for _round in range(rounds):
+            tower_env.invalidate_all()
+            before = env.cr.sql_log_count
+            started = time.perf_counter()
+            Visibility.get_control_tower_data(filters)
+            timings.append((time.perf_counter() - started) * 1000)
+            queries.add(env.cr.sql_log_count - before)
+        median, p95 = statistics.median(timings), _percentile(timings, 0.95)
+        verdict = "ok" if median <= MEDIAN_BUDGET_MS and p95 <= P95_BUDGET_MS else "OVER BUDGET"
+        say(
+            f"  {label:<20} {median:>6.1f} ms {p95:>6.1f} ms {max(timings):>6.1f} ms"
+            f" {'/'.join(map(str, sorted(queries))):>8}  {verdict}"
+        )
