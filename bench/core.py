@@ -209,6 +209,7 @@ def main(argv=None):
     parser.add_argument("--db", required=True, help="the suite and the bulk orders")
     parser.add_argument("--small-db", required=True, help="the suite, no bulk orders")
     parser.add_argument("--base-db", required=True, help="the same apps without the suite")
+    parser.add_argument("--webhooks-db", default="ov_bench_webhooks", help="the suite and the demo, for webhooks")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("only", nargs="*", help=f"benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)")
@@ -219,7 +220,8 @@ def main(argv=None):
     only = args.only or BENCHMARKS
     if "webhooks" in only:
         # Its own database and processes (receiver, dispatchers, a cron server).
-        webhooks = [sys.executable, str(Path(__file__).with_name("webhooks.py")), f"--config={args.config}"]
+        script = Path(__file__).with_name("webhooks.py")
+        webhooks = [sys.executable, str(script), f"--config={args.config}", f"--db={args.webhooks_db}"]
         subprocess.run(webhooks, check=False)
         only = [name for name in only if name != "webhooks"]
         if not only:
