@@ -2,14 +2,18 @@
 import json
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools.misc import format_date
 
 _logger = logging.getLogger(__name__)
 
 # Points a carrier delay past the promised date adds to the risk score.
 CARRIER_DELAY_POINTS = 30
+# Days a failed delivery stays a cause the scheduled action may still announce.
+FAILED_DELIVERY_CAUSE_DAYS = 2
 
 
 class OrderVisibility(models.Model):
@@ -177,6 +181,7 @@ class OrderVisibility(models.Model):
         *Send customer updates automatically* and the customer's *Automatic
         Order Updates*, no opt-out, an e-mail address), once per cause."""
         Update = self.env["order.visibility.customer.update"].sudo()
+        sent = 0
         for visibility in self.sudo():
             partner = visibility.partner_id
             if not (
@@ -196,5 +201,43 @@ class OrderVisibility(models.Model):
                 # A mail that cannot be sent must not refuse the carrier's milestone.
                 with self.env.cr.savepoint():
                     visibility._send_customer_update(cause, automatic=True)
+                sent += 1
             except Exception:
                 _logger.exception("order visibility: the customer update of %s failed", visibility.display_name)
+        return sent
+
+    @api.model
+    def _cron_send_customer_updates(self):
+        """The core's automatic updates, then the carrier's causes of orders
+        the core's run does not look at (shipped ones): a delay past the
+        promise whose ETA is still ahead, a failed delivery of the last two
+        days. So an update switched on after the milestone still goes out;
+        once per cause, under the same switches."""
+        sent = super()._cron_send_customer_updates()
+        companies = self.env["res.company"].sudo().search([("ov_auto_customer_updates", "=", True)])
+        if not companies:
+            return sent
+        now = fields.Datetime.now()
+        milestones = (
+            self.env["order.visibility.milestone"]
+            .sudo()
+            .search(
+                Domain("company_id", "in", companies.ids)
+                & Domain("visibility_id.partner_id.ov_auto_customer_updates", "=", True)
+                & (
+                    (Domain("milestone", "=", "delayed") & Domain("eta", ">", now))
+                    | (
+                        Domain("milestone", "=", "failed_delivery")
+                        & Domain("occurred_at", ">=", now - timedelta(days=FAILED_DELIVERY_CAUSE_DAYS))
+                    )
+                )
+            )
+        )
+        cron = self.env["ir.cron"]
+        carrier_sent = 0
+        for visibility in milestones.visibility_id:
+            if not cron._commit_progress():
+                break  # out of time: the next run goes on
+            carrier_sent += visibility._send_carrier_customer_updates()
+        _logger.info("order visibility: %s customer updates sent automatically for carrier milestones", carrier_sent)
+        return sent + carrier_sent

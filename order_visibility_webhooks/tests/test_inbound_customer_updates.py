@@ -113,10 +113,12 @@ class TestInboundCustomerUpdates(InboundCommon):
         body = self.milestone_body(order, "delayed", eta=iso(eta), carrier="DHL")
         self.company.ov_auto_customer_updates = True
         self.assertEqual(self.post(body)[0], 200)
+        self.run_cron(CRON)
         self.assertFalse(self.sent(order), "the customer is not flagged for automatic updates")
-        # The customer update is only sent for a new accepted milestone: switch on, then the carrier reports.
+        # Flagged after the milestone: the scheduled action catches up, once.
         self.customer.ov_auto_customer_updates = True
-        self.assertEqual(self.post(body, msg_id="msg_auto_1")[0], 200)
+        self.run_cron(CRON)
+        self.run_cron(CRON)
         message = self.sent(order)
         self.assertEqual(len(message), 1)
         self.assertEqual(len(self.emails_to_customer(order)), 1, "exactly one mail to the customer")
@@ -126,13 +128,14 @@ class TestInboundCustomerUpdates(InboundCommon):
         self.assertTrue(update.automatic)
         self.assertTrue(order.message_ids.filtered(lambda m: "Order update sent" in (m.body or "")))
 
+        self.assertEqual(self.post(body, msg_id="msg_auto_1")[1]["status"], "accepted")
         self.assertEqual(self.post(body, msg_id="msg_auto_1")[1]["status"], "duplicate")
         self.assertEqual(self.post(body, msg_id="msg_auto_2")[1]["status"], "accepted")
         self.run_cron(CRON)
         self.assertEqual(len(self.sent(order)), 1, "a replay or an identical delay sends nothing more")
         self.assertEqual(len(self.emails_to_customer(order)), 1)
 
-        # A new ETA is a new cause; so is a failed delivery.
+        # A new ETA is a new cause, sent as the milestone arrives; so is a failed delivery.
         later = eta + timedelta(days=2)
         self.assertEqual(self.post(self.milestone_body(order, "delayed", eta=iso(later)))[0], 200)
         self.assertEqual(len(self.sent(order)), 2)
@@ -167,3 +170,12 @@ class TestInboundCustomerUpdates(InboundCommon):
             self.visibility(order).with_context(lang="en_US").customer_update_text,
             f"Your order {order.name} is on its way.",
         )
+
+    def test_an_opted_out_customer_gets_nothing_automatically(self):
+        self.switch_on_automatic()
+        self.customer.ov_customer_update_opt_out = True
+        order = self.shipped_order(promised_in_days=1)
+        self.assertEqual(self.post(self.milestone_body(order, "failed_delivery"))[0], 200)
+        self.run_cron(CRON)
+        self.assertFalse(self.sent(order))
+        self.assertFalse(self.visibility(order).customer_update_ids)
