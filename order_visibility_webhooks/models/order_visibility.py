@@ -1,11 +1,19 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 import json
+import logging
 from collections import defaultdict
+from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools.misc import format_date
+
+_logger = logging.getLogger(__name__)
 
 # Points a carrier delay past the promised date adds to the risk score.
 CARRIER_DELAY_POINTS = 30
+# Days a failed delivery stays a cause the scheduled action may still announce.
+FAILED_DELIVERY_CAUSE_DAYS = 2
 
 
 class OrderVisibility(models.Model):
@@ -79,3 +87,157 @@ class OrderVisibility(models.Model):
         if code == "carrier_delay":
             return self.env._("the carrier expects delivery %(days).1f days after the promise", days=figures["days"])
         return super()._risk_reason_text(code, figures, stage_labels)
+
+    # ------------------------------------------------------------------
+    # Proactive customer updates (core: order_visibility_customer_update_mixin)
+    # fed by the carrier: a delay past the promise or a failed delivery
+    # ------------------------------------------------------------------
+
+    @api.depends("milestone_ids.milestone", "milestone_ids.eta", "milestone_ids.occurred_at")
+    @api.depends_context("lang")
+    def _compute_customer_update_text(self):
+        return super()._compute_customer_update_text()
+
+    def _customer_update_milestone(self):
+        """The accepted milestone a customer update is about: the order's latest
+        milestone when it is a delay past the promised date or a failed
+        delivery (a later milestone, e.g. ``delivered``, supersedes it)."""
+        self.ensure_one()
+        if self.stage == "cancelled":
+            return self.env["order.visibility.milestone"]
+        # sudo: the facts of an update are the engine's, as in the core.
+        latest = self.env["order.visibility.milestone"].sudo().search([("visibility_id", "=", self.id)], limit=1)
+        if latest.milestone == "failed_delivery" or latest._is_late_delay():
+            return latest
+        return latest.browse()
+
+    def _customer_update_facts(self):
+        """The core's facts, plus the carrier's: ``milestone`` (``delayed`` or
+        ``failed_delivery``, else False) and ``milestone_date``; the carrier's
+        new ETA becomes the ``expected_date`` the update announces."""
+        facts = super()._customer_update_facts()
+        milestone = self._customer_update_milestone()
+        facts["milestone"] = milestone.milestone or False
+        facts["milestone_date"] = milestone.occurred_at or False
+        if milestone:
+            # No ETA after a failed delivery: the update says it will follow.
+            facts["expected_date"] = milestone.eta or False
+        return facts
+
+    def _customer_update_cause_key(self, facts=None):
+        """A carrier delay is one cause per announced ETA (a second identical
+        delay is the same cause); a failed delivery one per day it failed."""
+        self.ensure_one()
+        facts = facts or self._customer_update_facts()
+        if facts.get("milestone") == "delayed":
+            return f"carrier_delay:{fields.Date.to_string(facts['expected_date'].date())}"
+        if facts.get("milestone") == "failed_delivery":
+            return f"failed_delivery:{fields.Date.to_string(facts['milestone_date'].date())}"
+        return super()._customer_update_cause_key(facts)
+
+    def _customer_update_sentences(self, facts):
+        """The carrier's sentences when a milestone drives the update, in the
+        reader's language; the core's otherwise."""
+        if not facts.get("milestone"):
+            return super()._customer_update_sentences(facts)
+        lang = self.env.lang
+
+        def day(value):
+            return format_date(self.env, value, lang_code=lang, date_format="d MMMM") if value else ""
+
+        expected, promised = facts["expected_date"], facts["promised_date"]
+        if facts["milestone"] == "delayed":
+            text = self.env._(
+                "Your order %(order)s is on its way, but the carrier has been delayed: it now expects to deliver "
+                "it on %(expected_date)s.",
+                order=facts["order"],
+                expected_date=day(expected),
+            )
+        elif expected:
+            text = self.env._(
+                "The carrier could not deliver your order %(order)s on %(failed_date)s; it now expects to "
+                "deliver it on %(expected_date)s.",
+                order=facts["order"],
+                failed_date=day(facts["milestone_date"]),
+                expected_date=day(expected),
+            )
+        else:
+            text = self.env._(
+                "The carrier could not deliver your order %(order)s on %(failed_date)s; we will let you know the "
+                "new delivery date as soon as we have it.",
+                order=facts["order"],
+                failed_date=day(facts["milestone_date"]),
+            )
+        if promised and expected and expected.date() > promised.date():
+            text += " " + self.env._(
+                "This is later than the %(promised_date)s we promised; we are sorry for the delay.",
+                promised_date=day(promised),
+            )
+        return text
+
+    def _send_carrier_customer_updates(self):
+        """After an accepted delay or failed delivery: send the update at once,
+        only where the core's switches allow automatic sending (the company's
+        *Send customer updates automatically* and the customer's *Automatic
+        Order Updates*, no opt-out, an e-mail address), once per cause."""
+        Update = self.env["order.visibility.customer.update"].sudo()
+        sent = 0
+        for visibility in self.sudo():
+            partner = visibility.partner_id
+            if not (
+                visibility.company_id.ov_auto_customer_updates
+                and partner.ov_auto_customer_updates
+                and not partner.ov_customer_update_opt_out
+                and partner.email
+            ):
+                continue
+            facts = visibility._customer_update_facts()
+            if not facts["milestone"]:
+                continue
+            cause = visibility._customer_update_cause_key(facts)
+            if Update.search_count([("visibility_id", "=", visibility.id), ("cause", "=", cause)], limit=1):
+                continue
+            try:
+                # A mail that cannot be sent must not refuse the carrier's milestone.
+                with self.env.cr.savepoint():
+                    visibility._send_customer_update(cause, automatic=True)
+                sent += 1
+            except Exception:
+                _logger.exception("order visibility: the customer update of %s failed", visibility.display_name)
+        return sent
+
+    @api.model
+    def _cron_send_customer_updates(self):
+        """The core's automatic updates, then the carrier's causes of orders
+        the core's run does not look at (shipped ones): a delay past the
+        promise whose ETA is still ahead, a failed delivery of the last two
+        days. So an update switched on after the milestone still goes out;
+        once per cause, under the same switches."""
+        sent = super()._cron_send_customer_updates()
+        companies = self.env["res.company"].sudo().search([("ov_auto_customer_updates", "=", True)])
+        if not companies:
+            return sent
+        now = fields.Datetime.now()
+        milestones = (
+            self.env["order.visibility.milestone"]
+            .sudo()
+            .search(
+                Domain("company_id", "in", companies.ids)
+                & Domain("visibility_id.partner_id.ov_auto_customer_updates", "=", True)
+                & (
+                    (Domain("milestone", "=", "delayed") & Domain("eta", ">", now))
+                    | (
+                        Domain("milestone", "=", "failed_delivery")
+                        & Domain("occurred_at", ">=", now - timedelta(days=FAILED_DELIVERY_CAUSE_DAYS))
+                    )
+                )
+            )
+        )
+        cron = self.env["ir.cron"]
+        carrier_sent = 0
+        for visibility in milestones.visibility_id:
+            if not cron._commit_progress():
+                break  # out of time: the next run goes on
+            carrier_sent += visibility._send_carrier_customer_updates()
+        _logger.info("order visibility: %s customer updates sent automatically for carrier milestones", carrier_sent)
+        return sent + carrier_sent

@@ -17,16 +17,29 @@ class OrderVisibilityApproval(models.Model):
                 {
                     "visibility": approval.visibility_id,
                     "type": event_type,
-                    "data": {
-                        "approval": {
-                            "id": approval.id,
-                            "reason": approval.reason,
-                            "state": approval.state,
-                            "decided_by": approval.decided_by.name or None,
-                            "note": approval.note or "",
-                        }
-                    },
+                    "data": {"approval": approval._webhook_event_data()},
                 }
                 for approval in approvals
             ]
         )
+
+    def _webhook_event_data(self):
+        """The approval as ``order.approval_*`` events carry it; an ``expedite``
+        approval adds its cost, the currency code and the margin (%) before and
+        after the cost (see docs/webhooks/README.md)."""
+        self.ensure_one()
+        data = {
+            "id": self.id,
+            "reason": self.reason,
+            "state": self.state,
+            "decided_by": self.decided_by.name or None,
+            "note": self.note or "",
+        }
+        if self.reason == "expedite":
+            currency = self.currency_id
+            data["expedite_cost"] = currency.round(self.expedite_cost) if currency else self.expedite_cost
+            data["currency"] = currency.name or None
+            # Both are written with the request (order.visibility.action_request_expedite).
+            data["margin_before"] = self.margin_before
+            data["margin_after"] = self.margin_after
+        return data

@@ -134,6 +134,7 @@ class OrderVisibilityMilestone(models.Model):
             milestone_l._sync_delivery_exception()
         self.visibility_id._update_risk()
         self._notify_received()
+        self.filtered(lambda m: m.milestone in EXCEPTION_MILESTONES).visibility_id._send_carrier_customer_updates()
 
     def _label(self):
         return dict(self._fields["milestone"]._description_selection(self.env))[self.milestone]

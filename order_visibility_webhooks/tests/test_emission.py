@@ -164,6 +164,58 @@ class TestEmission(WebhookCommon):
         all_events = self.deliveries(endpoint_id=endpoint.id)
         self.assertEqual(all_events.mapped("sequence"), list(range(1, len(all_events) + 1)))
 
+    def test_expedite_approval_events_carry_the_cost_and_the_margin(self):
+        endpoint = self.create_endpoint()
+        # Short (no stock): 2 x 40.00 untaxed, product cost 25.00 each.
+        order = self.create_order([(self.goods, 2)])
+        order.action_confirm()
+        visibility = self.visibility(order)
+        margin = visibility.margin_percent
+        visibility.action_request_expedite(20.0, "Trade fair on Friday")
+        self.flush()
+        requested = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_requested")
+        self.assertEqual(len(requested), 1)
+        payload = json.loads(requested.payload)
+        validate(payload)
+        approval = payload["data"]["approval"]
+        self.assertEqual(
+            {key: approval[key] for key in ("reason", "state", "expedite_cost", "currency")},
+            {"reason": "expedite", "state": "pending", "expedite_cost": 20.0, "currency": order.currency_id.name},
+        )
+        self.assertAlmostEqual(approval["margin_before"], margin)
+        self.assertAlmostEqual(approval["margin_after"], margin - 20.0 / order.amount_untaxed * 100.0, places=2)
+
+        approver = new_test_user(
+            self.env,
+            "ov_wh_expedite_approver",
+            groups="order_visibility.group_order_visibility_manager",
+            company_id=self.company.id,
+        )
+        record = self.env["order.visibility.approval"].search([("sale_order_id", "=", order.id)])
+        record.with_user(approver).action_approve("Customer keeps the date")
+        self.flush()
+        decided = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_decided")
+        self.assertEqual(len(decided), 1)
+        payload = json.loads(decided.payload)
+        validate(payload)
+        approval = payload["data"]["approval"]
+        self.assertEqual((approval["state"], approval["expedite_cost"]), ("approved", 20.0))
+        self.assertEqual(approval["currency"], order.currency_id.name)
+        self.assertIn("margin_after", approval)
+
+    def test_other_approvals_carry_no_expedite_keys(self):
+        self.switch_on_governance("approve_high_value")
+        self.env["ir.config_parameter"].set_param("order_visibility.high_value_amount", 10)
+        endpoint = self.create_endpoint()
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 2)])
+        self.confirm_in_form(order)
+        self.flush()
+        requested = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_requested")
+        approval = json.loads(requested.payload)["data"]["approval"]
+        self.assertEqual(approval["reason"], "high_value")
+        self.assertFalse({"expedite_cost", "currency", "margin_before", "margin_after"} & set(approval))
+
     def test_no_endpoint_costs_no_query(self):
         order = self.create_order([(self.goods, 2)])
         self.flush()

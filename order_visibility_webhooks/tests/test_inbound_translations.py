@@ -6,6 +6,7 @@ company's language (the sender has none)."""
 from datetime import UTC, datetime, timedelta
 
 from odoo.tests import new_test_user, tagged
+from odoo.tools.misc import format_date
 
 from .common_inbound import InboundCommon, iso
 
@@ -54,4 +55,33 @@ class TestInboundTranslations(InboundCommon):
         self.assertIn(
             "the carrier expects delivery 2.0 days after the promise",
             visibility.with_context(lang="en_US").risk_explanation,
+        )
+
+    def test_the_customer_update_of_a_delay_reads_in_the_customers_language(self):
+        self.customer.write({"email": "orders@harborfoods.example.com", "lang": "nl_NL"})
+        self.company.ov_auto_customer_updates = True
+        self.customer.ov_auto_customer_updates = True
+        order = self.shipped_order(promised_in_days=1)
+        eta = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(days=3)
+        status, _answer = self.post(self.milestone_body(order, "delayed", eta=iso(eta), carrier="DHL"))
+        self.assertEqual(status, 200)
+
+        def day(value, lang):
+            return format_date(self.env, value, lang_code=lang, date_format="d MMMM")
+
+        dutch = (
+            f"Uw bestelling {order.name} is onderweg, maar de vervoerder heeft vertraging: die verwacht nu te "
+            f"leveren op {day(eta, 'nl_NL')}. Dat is later dan de {day(order.commitment_date, 'nl_NL')} die we "
+            "hadden toegezegd; onze excuses voor de vertraging."
+        )
+        visibility = self.visibility(order)
+        sent = visibility.message_ids.filtered(lambda m: m.message_type == "comment")
+        self.assertEqual(len(sent), 1, "sent automatically, once")
+        self.assertIn(dutch, sent.body, "in the customer's language")
+        self.assertEqual(
+            visibility.with_user(self.dutch_manager).with_context(lang="nl_NL").customer_update_text, dutch
+        )
+        self.assertIn(
+            f"it now expects to deliver it on {day(eta, 'en_US')}",
+            visibility.with_context(lang="en_US").customer_update_text,
         )
