@@ -14,8 +14,10 @@ registry.category("web_tour.tours").add("order_visibility_settings_tour", {
             run: "click",
         },
         {
-            content: "The app opens on the orders, by stage",
-            trigger: ".o_breadcrumb:contains('Orders')",
+            // Its first screen: the orders by stage, or the control tower when
+            // order_visibility_dashboard is installed (its own tour covers it).
+            content: "The app opens on its first screen",
+            trigger: ".o_breadcrumb:contains('Orders'), .o_ov_control_tower",
         },
         {
             content: "Open the Configuration menu",
