@@ -536,8 +536,16 @@ class OrderVisibility(models.Model):
         )
         severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
         state_labels = dict(Exception_._fields["state"]._description_selection(self.env))
-        # Searched, not computed per record: the same queries however many rows.
-        overdue = set(Exception_.search([("id", "in", records.ids), ("is_overdue", "=", True)]).ids)
+        # ``is_overdue``'s condition on the rows read (their types are read
+        # for the labels anyway): no query of its own, however many rows.
+        now = fields.Datetime.now()
+        overdue = {
+            e.id
+            for e in records
+            if e.state == "open"
+            and e.type_id.escalation_hours > 0
+            and e.opened_at + timedelta(hours=e.type_id.escalation_hours) < now
+        }
         return {
             "total": total,
             "domain": domain,
@@ -711,8 +719,17 @@ class OrderVisibility(models.Model):
         """Health of the suite's scheduled work (read as the engine: scheduled
         actions are admin records, their health is everybody's concern)."""
         params = self.env["ir.config_parameter"].sudo()
-        crons = {code: self.env.ref(xmlid, raise_if_not_found=False) for code, xmlid in WATCHED_CRONS.items()}
-        crons = {code: cron.sudo() for code, cron in crons.items() if cron}
+        # The three jobs in one prefetch set: one existence check and one
+        # read for all of them (not one env.ref and one read per job).
+        cron_ids = {code: self.env["ir.model.data"]._xmlid_to_res_id(xmlid) for code, xmlid in WATCHED_CRONS.items()}
+        existing = {
+            cron.id: cron
+            for cron in self.env["ir.cron"]
+            .sudo()
+            .browse([cron_id for cron_id in cron_ids.values() if cron_id])
+            .exists()
+        }
+        crons = {code: existing[cron_id] for code, cron_id in cron_ids.items() if cron_id in existing}
         item_failures = {
             "exception_sweep": int(params.get_param("order_visibility.last_sweep_failures") or 0),
             "reconcile": int(params.get_param("order_visibility.last_reconcile_failures") or 0),
