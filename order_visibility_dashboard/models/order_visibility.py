@@ -452,11 +452,13 @@ class OrderVisibility(models.Model):
         if Exception_._search(open_exceptions).is_empty():
             return {}
 
-        def count(*conditions):
+        def count(*conditions, unacknowledged=False):
             query = Exception_._search(open_exceptions)
             query.add_where(SQL("%s = ov_severity.code", SQL.identifier(query.table, "severity")))
             for condition in conditions:
                 query.add_where(condition(query.table))
+            if unacknowledged:  # in the same pass: the open ones and those not acknowledged
+                return query.select(SQL("COUNT(*)"), SQL("COUNT(*) FILTER (WHERE %s)", is_open(query.table)))
             return query.select(SQL("COUNT(*)"))
 
         def is_open(table):
@@ -479,11 +481,11 @@ class OrderVisibility(models.Model):
         )
         self.env.cr.execute(
             SQL(
-                "SELECT ov_severity.code, (%s), (%s), (%s) FROM unnest(%s::varchar[]) AS ov_severity(code)",
-                count(),
-                count(is_open),
+                "SELECT ov_severity.code, counts.*, (%s) FROM unnest(%s::varchar[]) AS ov_severity(code)"
+                " CROSS JOIN LATERAL (%s) AS counts",
                 overdue,
                 [code for code, _label in SEVERITIES],
+                count(unacknowledged=True),
             )
         )
         return {
