@@ -384,13 +384,12 @@ class OrderVisibility(models.Model):
             return {}, 0, 0
         # Aging bounds, newest first: stage_since >= now - 1 d, 3 d, 7 d.
         bounds = [now - timedelta(days=low) for _key, low, _high in AGING_BUCKETS[1:]]
-        stage_column = SQL.identifier(query.table, "stage")
-        since_column = SQL.identifier(query.table, "stage_since")
-        query.add_where(SQL("%s = ov_stage.code", stage_column))
-        per_stage = query.select(
-            SQL("COUNT(*)"),
-            *(SQL("COUNT(*) FILTER (WHERE %s >= %s)", since_column, bound) for bound in bounds),
-        )
+
+        def in_stage(table):
+            return SQL("%s = ov_stage.code", SQL.identifier(table, "stage"))
+
+        def since(bound):
+            return lambda table: SQL("%s >= %s", SQL.identifier(table, "stage_since"), bound)
 
         def count(conditions):
             query = self._search(base)
@@ -412,14 +411,16 @@ class OrderVisibility(models.Model):
                 lambda table: SQL("%s >= %s", SQL.identifier(table, "risk_score"), threshold),
             ]
         )
+        # Per stage, range counts rather than a FILTER per order: measured
+        # faster although the recent orders are visited again.
+        per_stage = [count([in_stage]), *(count([in_stage, since(bound)]) for bound in bounds)]
         self.env.cr.execute(
             SQL(
-                "SELECT ov_stage.code, counts.*, %s, %s FROM unnest(%s::varchar[]) AS ov_stage(code)"
-                " CROSS JOIN LATERAL (%s) AS counts",
+                "SELECT ov_stage.code, %s, %s, %s FROM unnest(%s::varchar[]) AS ov_stage(code)",
+                SQL(", ").join(per_stage),
                 late,
                 at_risk,
                 [code for code, _label in STAGES],
-                per_stage,
             )
         )
         rows = self.env.cr.fetchall()
