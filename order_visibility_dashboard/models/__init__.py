@@ -3,3 +3,4 @@ from . import ir_websocket
 from . import order_visibility
 from . import order_visibility_cron_run
 from . import order_visibility_exception
+from . import order_visibility_transition

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.addons.order_visibility.models.order_visibility import (
@@ -13,6 +15,7 @@ from odoo.addons.order_visibility.models.order_visibility import (
 from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
 
 from .ir_websocket import CONTROL_TOWER_SUBCHANNEL
 from .order_visibility_cron_run import WATCHED_CRONS
@@ -33,16 +36,88 @@ TOP_AT_RISK_LIMIT = 8
 FILTER_KEYS = {"company_ids", "warehouse_id", "team_id", "priority", "period", "queue_order", "queue_severity"}
 PRE_CONFIRMATION_STAGES = ("draft", "pending_approval", "cancelled")
 WEBHOOK_DELIVERY_MODEL = "order.visibility.webhook.delivery"
+# Filters of the order stored on exceptions and transitions (related fields
+# of this addon), so the control tower filters them without a join:
+# {filter key: (field, column type)}.
+DENORMALISED_FILTERS = {
+    "warehouse_id": ("warehouse_id", "int4"),
+    "team_id": ("team_id", "int4"),
+    "priority": ("customer_priority", "varchar"),
+}
+# The columns of the control tower's filters (and of the multi-company
+# record rules) on the order, the exception and the transition tables:
+# included in the indexes the figures are counted from (index-only scans).
+ORDER_FILTER_COLUMNS = "company_id, warehouse_id, team_id, customer_priority"
+# The transitions the throughput counts: confirmed (left the quotation
+# stages for a confirmed one) and shipped (left the stages where goods still
+# have to leave, other than by being cancelled), as (from stages, excluded
+# to stages).
+CONFIRMED_TRANSITIONS = (("draft", "pending_approval"), PRE_CONFIRMATION_STAGES)
+SHIPPED_TRANSITIONS = (TO_SHIP_STAGES, (*TO_SHIP_STAGES, "cancelled"))
+
+
+def _sql_list(values):
+    return "({})".format(", ".join(f"'{value}'" for value in values))
+
+
+def transition_condition(series):
+    """The condition of a throughput series, ``CONFIRMED_TRANSITIONS`` or
+    ``SHIPPED_TRANSITIONS``, as the predicate of its partial index; the
+    throughput query repeats it (``transition_condition_sql``), so the
+    planner reads the series from that index alone."""
+    from_stages, to_stages = series
+    return f"from_stage IN {_sql_list(from_stages)} AND to_stage NOT IN {_sql_list(to_stages)}"
+
+
+def transition_condition_sql(series, table):
+    from_stages, to_stages = series
+    return SQL(
+        "%s IN %s AND %s NOT IN %s",
+        SQL.identifier(table, "from_stage"),
+        from_stages,
+        SQL.identifier(table, "to_stage"),
+        to_stages,
+    )
+
+
+def prefill_order_columns(model):
+    """Create the columns of the denormalised filters on ``model``'s table
+    (a model with ``visibility_id``) and fill them from the orders in one
+    UPDATE, before the ORM would otherwise recompute the new related fields
+    record by record (installing on a database of many orders)."""
+    cr = model.env.cr
+    missing = [
+        (name, column_type)
+        for name, column_type in DENORMALISED_FILTERS.values()
+        if not column_exists(cr, model._table, name)
+    ]
+    if not missing or not column_exists(cr, model._table, "visibility_id"):
+        return
+    for name, column_type in missing:
+        create_column(cr, model._table, name, column_type)
+    cr.execute(
+        SQL(
+            "UPDATE %s AS record SET %s FROM order_visibility visibility WHERE visibility.id = record.visibility_id",
+            SQL.identifier(model._table),
+            SQL(", ").join(
+                SQL("%s = %s", SQL.identifier(name), SQL.identifier("visibility", name)) for name, _type in missing
+            ),
+        )
+    )
 
 
 class OrderVisibility(models.Model):
     _inherit = "order.visibility"
 
-    # The aging drill-downs filter on stage and stage_since.
-    _stage_since_idx = models.Index("(stage, stage_since)")
-    # Top at-risk orders: the first rows of this index, not a sort of every open order.
+    # Orders per stage and aging bucket (index-only range counts per stage,
+    # see _control_tower_order_figures); the aging drill-downs filter on
+    # stage and stage_since too.
+    _stage_since_idx = models.Index(f"(stage, stage_since) INCLUDE ({ORDER_FILTER_COLUMNS})")
+    # Top at-risk orders: the first rows of this index, not a sort of every
+    # open order; with the stage and the filters, the late and at-risk
+    # counts read it alone.
     _top_at_risk_idx = models.Index(
-        "(risk_score DESC, promised_date, id) WHERE stage IN "
+        f"(risk_score DESC, promised_date, id) INCLUDE (stage, {ORDER_FILTER_COLUMNS}) WHERE stage IN "
         "('confirmed', 'credit_hold', 'awaiting_stock', 'ready_to_ship', 'partially_shipped', 'pending_approval')"
     )
 
@@ -133,7 +208,7 @@ class OrderVisibility(models.Model):
         Visibility = self.env["order.visibility"]
         Exception_ = self.env["order.visibility.exception"]
         base = self._control_tower_domain(filters, "")
-        exception_base = self._control_tower_domain(filters, "visibility_id.")
+        exception_base = self._control_tower_domain(filters, "visibility_id.", denormalised=True)
         open_exceptions = [*exception_base, ("state", "!=", "resolved")]
         since = now - timedelta(days=filters["period"])
 
@@ -147,7 +222,7 @@ class OrderVisibility(models.Model):
         sla_domain = [*open_exceptions, ("is_overdue", "=", True)]
         unacknowledged_domain = [*exception_base, ("state", "=", "open")]
 
-        order_figures = self._control_tower_order_figures(base, now, threshold)
+        order_figures, late_count, at_risk_count = self._control_tower_order_figures(base, now, threshold)
         counts = {stage: row["count"] for stage, row in order_figures.items()}
         stages = [
             {"stage": code, "label": label, "count": counts.get(code, 0), "domain": [*base, ("stage", "=", code)]}
@@ -161,8 +236,8 @@ class OrderVisibility(models.Model):
             return sum(row[key] for row in figures.values())
 
         tiles = {
-            "at_risk": {"count": total(order_figures, "at_risk"), "domain": at_risk_domain},
-            "late": {"count": total(order_figures, "late"), "domain": late_domain},
+            "at_risk": {"count": at_risk_count, "domain": at_risk_domain},
+            "late": {"count": late_count, "domain": late_domain},
             "sla_breaches": {"count": total(exception_figures, "overdue"), "domain": sla_domain},
             "open_exceptions": {"count": sum(exceptions_by_severity.values()), "domain": open_exceptions},
             "unacknowledged": {"count": total(exception_figures, "unacknowledged"), "domain": unacknowledged_domain},
@@ -249,19 +324,25 @@ class OrderVisibility(models.Model):
         }
 
     @api.model
-    def _control_tower_domain(self, filters, prefix):
+    def _denormalised_fields(self):
+        return [name for name, _type in DENORMALISED_FILTERS.values()]
+
+    @api.model
+    def _control_tower_domain(self, filters, prefix, denormalised=False):
         """The filters as a domain on order.visibility (``prefix`` "") or on a
-        model that points to it (``prefix`` "visibility_id.")."""
+        model that points to it (``prefix`` "visibility_id.").
+
+        ``denormalised``: the model stores the order's warehouse, sales team
+        and customer priority itself (exceptions and transitions,
+        ``DENORMALISED_FILTERS``): filter on its own columns, the same
+        records without a join."""
         domain = []
         if filters["company_ids"]:
             # Exceptions, approvals and transitions store the company themselves.
             domain.append(("company_id", "in", filters["company_ids"]))
-        if filters["warehouse_id"]:
-            domain.append((f"{prefix}warehouse_id", "=", filters["warehouse_id"]))
-        if filters["team_id"]:
-            domain.append((f"{prefix}team_id", "=", filters["team_id"]))
-        if filters["priority"]:
-            domain.append((f"{prefix}customer_priority", "=", filters["priority"]))
+        for key, (name, _type) in DENORMALISED_FILTERS.items():
+            if filters[key]:
+                domain.append((name if denormalised else f"{prefix}{name}", "=", filters[key]))
         return domain
 
     @api.model
@@ -281,93 +362,138 @@ class OrderVisibility(models.Model):
 
     @api.model
     def _control_tower_order_figures(self, base, now, threshold):
-        """{stage: {count, late, at_risk, aging buckets...}} in one scan of the
-        visibility records the user may read.
+        """({stage: {count, aging buckets...}}, late, at risk) of the
+        visibility records the user may read, in one query.
 
-        One grouped query with FILTER clauses instead of one query per tile:
-        the same conditions as the domains returned with the figures (the
-        drill-downs), over the ORM's query (``_search``: record rules and
-        allowed companies applied).
+        The conditions are those of the domains returned with the figures
+        (the drill-downs), over the ORM's query (``_search``: record rules
+        and allowed companies applied), each counted by index range counts
+        rather than by a grouped scan of every order:
+
+        - per stage, its orders and those in it since each aging bound
+          (index on stage and stage_since with the filters): the buckets
+          are differences of these counts (stage_since is required, so an
+          order older than the last bound is one of the rest);
+        - late and at risk: the partial index of the open confirmed stages
+          (and pending approval), by promised date and risk score.
         """
         self.flush_model(["stage", "stage_since", "promised_date", "risk_score", "company_id"])
+        self.flush_model(self._denormalised_fields())
         query = self._search(base)
         if query.is_empty():
-            return {}
+            return {}, 0, 0
+        # Aging bounds, newest first: stage_since >= now - 1 d, 3 d, 7 d.
+        bounds = [now - timedelta(days=low) for _key, low, _high in AGING_BUCKETS[1:]]
 
-        def column(name):
-            return SQL.identifier(query.table, name)
+        def in_stage(table):
+            return SQL("%s = ov_stage.code", SQL.identifier(table, "stage"))
 
-        aggregates = [
-            SQL("COUNT(*)"),
-            SQL(
-                "COUNT(*) FILTER (WHERE %s < %s AND %s IN %s)",
-                column("promised_date"),
-                now,
-                column("stage"),
-                OPEN_CONFIRMED_STAGES,
-            ),
-            SQL(
-                "COUNT(*) FILTER (WHERE %s >= %s AND %s IN %s)",
-                column("risk_score"),
-                threshold,
-                column("stage"),
-                (*OPEN_CONFIRMED_STAGES, "pending_approval"),
-            ),
-        ]
-        for _key, low, high in AGING_BUCKETS:
-            conditions = [SQL("%s NOT IN %s", column("stage"), CLOSED_STAGES)]
-            if low:
-                conditions.append(SQL("%s < %s", column("stage_since"), now - timedelta(days=low)))
-            if high is not None:
-                conditions.append(SQL("%s >= %s", column("stage_since"), now - timedelta(days=high)))
-            aggregates.append(SQL("COUNT(*) FILTER (WHERE %s)", SQL(" AND ").join(conditions)))
+        def since(bound):
+            return lambda table: SQL("%s >= %s", SQL.identifier(table, "stage_since"), bound)
+
+        def count(conditions):
+            query = self._search(base)
+            for condition in conditions:
+                query.add_where(condition(query.table))
+            return SQL("(%s)", query.select(SQL("COUNT(*)")))
+
+        late = count(
+            [
+                lambda table: SQL("%s IN %s", SQL.identifier(table, "stage"), OPEN_CONFIRMED_STAGES),
+                lambda table: SQL("%s < %s", SQL.identifier(table, "promised_date"), now),
+            ]
+        )
+        at_risk = count(
+            [
+                lambda table: SQL(
+                    "%s IN %s", SQL.identifier(table, "stage"), (*OPEN_CONFIRMED_STAGES, "pending_approval")
+                ),
+                lambda table: SQL("%s >= %s", SQL.identifier(table, "risk_score"), threshold),
+            ]
+        )
+        # Per stage, range counts rather than a FILTER per order: measured
+        # faster although the recent orders are visited again.
+        per_stage = [count([in_stage]), *(count([in_stage, since(bound)]) for bound in bounds)]
         self.env.cr.execute(
             SQL(
-                "%s GROUP BY %s",
-                query.select(column("stage"), *aggregates),
-                column("stage"),
+                "SELECT ov_stage.code, %s, %s, %s FROM unnest(%s::varchar[]) AS ov_stage(code)",
+                SQL(", ").join(per_stage),
+                late,
+                at_risk,
+                [code for code, _label in STAGES],
             )
         )
-        keys = ["count", "late", "at_risk", *(key for key, _low, _high in AGING_BUCKETS)]
-        return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in self.env.cr.fetchall()}
+        rows = self.env.cr.fetchall()
+        late_count, at_risk_count = rows[0][-2:]  # the same on every row (one row per stage)
+        figures = {}
+        for stage, total, *recent, _late, _at_risk in rows:
+            if not total:
+                continue
+            figures[stage] = {"count": total}
+            if stage not in CLOSED_STAGES:
+                # Cumulative counts since each bound -> the buckets.
+                cumulative = [*recent, total]
+                for index, (key, _low, _high) in enumerate(AGING_BUCKETS):
+                    figures[stage][key] = cumulative[index] - (cumulative[index - 1] if index else 0)
+        return figures, late_count, at_risk_count
 
     @api.model
     def _control_tower_exception_figures(self, open_exceptions, now):
         """{severity: {open, unacknowledged, overdue}} of the open exceptions
         the user may read, in one query (same conditions as the domains
-        ``state = open`` and ``is_overdue``)."""
+        ``state = open`` and ``is_overdue``, over the ORM's query: record
+        rules and allowed companies applied), by index range counts per
+        severity (the partial index of the open exceptions by severity,
+        state, type and opening date, with the filters)."""
         Exception_ = self.env["order.visibility.exception"]
-        Exception_.flush_model(["severity", "state", "opened_at", "type_id", "company_id"])
+        Exception_.flush_model(
+            ["severity", "state", "opened_at", "type_id", "company_id", *self._denormalised_fields()]
+        )
         self.env["order.visibility.exception.type"].flush_model(["escalation_hours"])
-        query = Exception_._search(open_exceptions)
-        if query.is_empty():
+        if Exception_._search(open_exceptions).is_empty():
             return {}
-        types = query.join(query.table, "type_id", "order_visibility_exception_type", "id", "type")
 
-        def column(name):
-            return SQL.identifier(query.table, name)
+        def count(*conditions, unacknowledged=False):
+            query = Exception_._search(open_exceptions)
+            query.add_where(SQL("%s = ov_severity.code", SQL.identifier(query.table, "severity")))
+            for condition in conditions:
+                query.add_where(condition(query.table))
+            if unacknowledged:  # in the same pass: the open ones and those not acknowledged
+                return query.select(SQL("COUNT(*)"), SQL("COUNT(*) FILTER (WHERE %s)", is_open(query.table)))
+            return query.select(SQL("COUNT(*)"))
 
-        hours = SQL.identifier(types, "escalation_hours")
+        def is_open(table):
+            return SQL("%s = 'open'", SQL.identifier(table, "state"))
+
+        # Overdue: per type with escalation hours, its open exceptions opened
+        # before its deadline: ``opened_at + hours < now`` is ``opened_at <
+        # now - hours``, a range of the index, the deadline computed once
+        # per type (no deadline when hours <= 0, as in ``is_overdue``).
+        overdue = SQL(
+            "SELECT COALESCE(SUM(overdue.count), 0) FROM (SELECT id, %s - escalation_hours * interval '1 hour'"
+            " AS deadline FROM order_visibility_exception_type WHERE escalation_hours > 0) AS ov_type"
+            " CROSS JOIN LATERAL (%s) AS overdue(count)",
+            now,
+            count(
+                is_open,
+                lambda table: SQL("%s = ov_type.id", SQL.identifier(table, "type_id")),
+                lambda table: SQL("%s < ov_type.deadline", SQL.identifier(table, "opened_at")),
+            ),
+        )
         self.env.cr.execute(
             SQL(
-                "%s GROUP BY %s",
-                query.select(
-                    column("severity"),
-                    SQL("COUNT(*)"),
-                    SQL("COUNT(*) FILTER (WHERE %s = 'open')", column("state")),
-                    SQL(
-                        "COUNT(*) FILTER (WHERE %s = 'open' AND %s > 0 AND %s + %s * interval '1 hour' < %s)",
-                        column("state"),
-                        hours,
-                        column("opened_at"),
-                        hours,
-                        now,
-                    ),
-                ),
-                column("severity"),
+                "SELECT ov_severity.code, counts.*, (%s) FROM unnest(%s::varchar[]) AS ov_severity(code)"
+                " CROSS JOIN LATERAL (%s) AS counts",
+                overdue,
+                [code for code, _label in SEVERITIES],
+                count(unacknowledged=True),
             )
         )
-        return {row[0]: {"open": row[1], "unacknowledged": row[2], "overdue": row[3]} for row in self.env.cr.fetchall()}
+        return {
+            severity: {"open": total, "unacknowledged": unacknowledged, "overdue": overdue}
+            for severity, total, unacknowledged, overdue in self.env.cr.fetchall()
+            if total
+        }
 
     @api.model
     def _control_tower_aging(self, base, now, order_figures):
@@ -413,8 +539,16 @@ class OrderVisibility(models.Model):
         )
         severity_labels = dict(Exception_._fields["severity"]._description_selection(self.env))
         state_labels = dict(Exception_._fields["state"]._description_selection(self.env))
-        # Searched, not computed per record: the same queries however many rows.
-        overdue = set(Exception_.search([("id", "in", records.ids), ("is_overdue", "=", True)]).ids)
+        # ``is_overdue``'s condition on the rows read (their types are read
+        # for the labels anyway): no query of its own, however many rows.
+        now = fields.Datetime.now()
+        overdue = {
+            e.id
+            for e in records
+            if e.state == "open"
+            and e.type_id.escalation_hours > 0
+            and e.opened_at + timedelta(hours=e.type_id.escalation_hours) < now
+        }
         return {
             "total": total,
             "domain": domain,
@@ -445,6 +579,54 @@ class OrderVisibility(models.Model):
         return [first + timedelta(days=n) for n in range((today - first).days + 1)]
 
     @api.model
+    def _day_starts(self, days):
+        """The UTC start of each of ``days`` and of the day after the last,
+        in the time zone ``_read_group`` groups ``:day`` by (the context's,
+        else UTC): a record is in day ``n`` when its datetime is in
+        ``[starts[n], starts[n + 1])``."""
+        tz_name = self.env.context.get("tz")
+        tz = pytz.timezone(tz_name) if tz_name in pytz.all_timezones_set else pytz.utc
+        starts = []
+        for day in [*days, days[-1] + timedelta(days=1)]:
+            midnight = datetime.combine(day, time.min)
+            try:
+                local = tz.localize(midnight, is_dst=None)
+            except pytz.AmbiguousTimeError:
+                local = tz.localize(midnight, is_dst=True)  # the first of the two midnights
+            except pytz.NonExistentTimeError:
+                local = tz.localize(midnight, is_dst=False)  # the day starts when the clocks jump
+            starts.append(local.astimezone(pytz.utc).replace(tzinfo=None))
+        return starts
+
+    @api.model
+    def _count_per_day(self, counts, days):
+        """{day: [count of each of ``counts``]} for ``days``, in one query.
+
+        ``counts``: [(query, datetime column)], ORM queries (``_search``:
+        record rules and allowed companies applied). Each day's count is an
+        index range count on the column (the day's bounds), not a grouping
+        expression computed for every record of the period."""
+        starts = self._day_starts(days)
+        columns = []
+        for query, column in counts:
+            if query.is_empty():
+                columns.append(SQL("0"))
+                continue
+            field = SQL.identifier(query.table, column)
+            query.add_where(SQL("%s >= ov_day.start AND %s < ov_day.stop", field, field))
+            columns.append(SQL("(%s)", query.select(SQL("COUNT(*)"))))
+        self.env.cr.execute(
+            SQL(
+                "SELECT ov_day.start, %s FROM unnest(%s::timestamp[], %s::timestamp[]) AS ov_day(start, stop)",
+                SQL(", ").join(columns),
+                starts[:-1],
+                starts[1:],
+            )
+        )
+        day_of = dict(zip(starts, days, strict=False))
+        return {day_of[start]: row for start, *row in self.env.cr.fetchall()}
+
+    @api.model
     def _day_counts(self, model, domain, date_field):
         groups = self.env[model]._read_group(domain, [f"{date_field}:day"], ["__count"])
         return {(day.date() if isinstance(day, datetime) else day): count for day, count in groups if day}
@@ -458,55 +640,30 @@ class OrderVisibility(models.Model):
         (other than by being cancelled).
         """
         base = [
-            *self._control_tower_domain(filters, "visibility_id."),
+            *self._control_tower_domain(filters, "visibility_id.", denormalised=True),
             ("changed_at", ">=", fields.Datetime.to_string(since)),
         ]
-        confirmed_domain = [
-            *base,
-            ("from_stage", "in", ("draft", "pending_approval")),
-            ("to_stage", "not in", PRE_CONFIRMATION_STAGES),
-        ]
-        shipped_domain = [
-            *base,
-            ("from_stage", "in", TO_SHIP_STAGES),
-            ("to_stage", "not in", (*TO_SHIP_STAGES, "cancelled")),
-        ]
-        # One query for both series: the day as _read_group groups it (the
-        # user's time zone), a FILTER per series (the conditions of the domains).
+        (confirmed_from, confirmed_not_to), (shipped_from, shipped_not_to) = CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS
+        confirmed_domain = [*base, ("from_stage", "in", confirmed_from), ("to_stage", "not in", confirmed_not_to)]
+        shipped_domain = [*base, ("from_stage", "in", shipped_from), ("to_stage", "not in", shipped_not_to)]
+        # One query for both series, counted per day (the days as
+        # _read_group groups them) by an index range count on the partial
+        # index of each series: no scan of the other transitions, no
+        # grouping expression per transition. The conditions are the ones
+        # of the domains, over the ORM's query (record rules and allowed
+        # companies applied).
         Transition = self.env["order.visibility.transition"]
-        Transition.flush_model(["changed_at", "from_stage", "to_stage", "company_id"])
-        query = Transition._search(base)
-        confirmed, shipped = {}, {}
-        if not query.is_empty():
-            day = Transition._read_group_groupby(query.table, "changed_at:day", query)
-            from_stage = SQL.identifier(query.table, "from_stage")
-            to_stage = SQL.identifier(query.table, "to_stage")
-            self.env.cr.execute(
-                SQL(
-                    "%s GROUP BY 1",
-                    query.select(
-                        day,
-                        SQL(
-                            "COUNT(*) FILTER (WHERE %s IN %s AND %s NOT IN %s)",
-                            from_stage,
-                            ("draft", "pending_approval"),
-                            to_stage,
-                            PRE_CONFIRMATION_STAGES,
-                        ),
-                        SQL(
-                            "COUNT(*) FILTER (WHERE %s IN %s AND %s NOT IN %s)",
-                            from_stage,
-                            TO_SHIP_STAGES,
-                            to_stage,
-                            (*TO_SHIP_STAGES, "cancelled"),
-                        ),
-                    ),
-                )
-            )
-            for moment, confirmed_count, shipped_count in self.env.cr.fetchall():
-                date = moment.date() if isinstance(moment, datetime) else moment
-                confirmed[date], shipped[date] = confirmed_count, shipped_count
+        Transition.flush_model(["changed_at", "from_stage", "to_stage", "company_id", *self._denormalised_fields()])
+        queries = []
+        for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS):
+            query = Transition._search(base)
+            if not query.is_empty():
+                query.add_where(transition_condition_sql(series, query.table))
+            queries.append(query)
         days = self._control_tower_days(since, now)
+        counts = self._count_per_day([(query, "changed_at") for query in queries], days)
+        confirmed = {day: row[0] for day, row in counts.items()}
+        shipped = {day: row[1] for day, row in counts.items()}
         return {
             "days": [fields.Date.to_string(day) for day in days],
             "confirmed": [confirmed.get(day, 0) for day in days],
@@ -520,9 +677,16 @@ class OrderVisibility(models.Model):
         since_str = fields.Datetime.to_string(since)
         opened_domain = [*exception_base, ("opened_at", ">=", since_str)]
         resolved_domain = [*exception_base, ("state", "=", "resolved"), ("resolved_at", ">=", since_str)]
-        opened = self._day_counts("order.visibility.exception", opened_domain, "opened_at")
-        resolved = self._day_counts("order.visibility.exception", resolved_domain, "resolved_at")
         days = self._control_tower_days(since, now)
+        Exception_ = self.env["order.visibility.exception"]
+        Exception_.flush_model(["opened_at", "company_id", *self._denormalised_fields()])
+        # Opened: every exception of the period, counted per day on the
+        # index of opened_at. Resolved: few, grouped as usual.
+        opened = {
+            day: row[0]
+            for day, row in self._count_per_day([(Exception_._search(opened_domain), "opened_at")], days).items()
+        }
+        resolved = self._day_counts("order.visibility.exception", resolved_domain, "resolved_at")
         return {
             "days": [fields.Date.to_string(day) for day in days],
             "opened": [opened.get(day, 0) for day in days],
@@ -558,8 +722,17 @@ class OrderVisibility(models.Model):
         """Health of the suite's scheduled work (read as the engine: scheduled
         actions are admin records, their health is everybody's concern)."""
         params = self.env["ir.config_parameter"].sudo()
-        crons = {code: self.env.ref(xmlid, raise_if_not_found=False) for code, xmlid in WATCHED_CRONS.items()}
-        crons = {code: cron.sudo() for code, cron in crons.items() if cron}
+        # The three jobs in one prefetch set: one existence check and one
+        # read for all of them (not one env.ref and one read per job).
+        cron_ids = {code: self.env["ir.model.data"]._xmlid_to_res_id(xmlid) for code, xmlid in WATCHED_CRONS.items()}
+        existing = {
+            cron.id: cron
+            for cron in self.env["ir.cron"]
+            .sudo()
+            .browse([cron_id for cron_id in cron_ids.values() if cron_id])
+            .exists()
+        }
+        crons = {code: existing[cron_id] for code, cron_id in cron_ids.items() if cron_id in existing}
         item_failures = {
             "exception_sweep": int(params.get_param("order_visibility.last_sweep_failures") or 0),
             "reconcile": int(params.get_param("order_visibility.last_reconcile_failures") or 0),

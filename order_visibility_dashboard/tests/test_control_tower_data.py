@@ -198,6 +198,113 @@ class TestControlTowerData(OrderVisibilityCommon):
             self.assertDrillDown("order.visibility.transition", 4, throughput["confirmed_domain"])
             self.assertDrillDown("order.visibility.transition", 1, throughput["shipped_domain"])
 
+    def test_days_counted_as_read_group_groups_them(self):
+        """The trends count each record in the day ``_read_group`` puts it in
+        (the context's time zone), also around midnight and where the
+        clocks jump at midnight."""
+        self.set_stock(self.goods_b, 20)
+        # Around midnight UTC: late evening, midnight, early morning.
+        for moment in (NOW.replace(hour=22, minute=30), NOW.replace(hour=0), NOW.replace(hour=2, minute=15)):
+            for delta in (timedelta(days=1), timedelta(days=2)):
+                with freeze_time(moment - delta):
+                    order = self.create_order([(self.goods_b, 1)])
+                    order.action_confirm()
+                    self.create_order([(self.goods, 1)]).action_confirm()  # opens a stock shortage
+                    self.flush()
+                    self.deliver(order.picking_ids)
+                    self.flush()
+        Transition = self.env["order.visibility.transition"]
+        Exception_ = self.env["order.visibility.exception"]
+        for tz in ("UTC", "Europe/Brussels", "Pacific/Kiritimati", "America/Santiago"):
+            tower = self.env["order.visibility"].with_context(tz=tz)
+            with freeze_time(NOW):
+                data = tower.get_control_tower_data({"period": 7})
+            throughput, trend = data["throughput"], data["exception_trend"]
+            for model, domain, field, figures in (
+                (Transition, throughput["confirmed_domain"], "changed_at", throughput["confirmed"]),
+                (Transition, throughput["shipped_domain"], "changed_at", throughput["shipped"]),
+                (Exception_, trend["opened_domain"], "opened_at", trend["opened"]),
+            ):
+                groups = model.with_context(tz=tz)._read_group(domain, [f"{field}:day"], ["__count"])
+                expected = {fields.Date.to_string(day): count for day, count in groups}
+                self.assertEqual(
+                    dict(zip(throughput["days"], figures, strict=True)),
+                    {day: expected.get(day, 0) for day in throughput["days"]},
+                    f"{tz}: {domain}",
+                )
+                self.assertTrue(any(figures), f"{tz}: {domain}")
+        # Santiago's clocks jump from midnight to 1 am on 2026-09-06: that
+        # day starts at 04:00 UTC (1 am, UTC-3), the day before at 04:00
+        # UTC too (midnight, UTC-4).
+        starts = (
+            self.env["order.visibility"]
+            .with_context(tz="America/Santiago")
+            ._day_starts([datetime(2026, 9, 5).date(), datetime(2026, 9, 6).date()])
+        )
+        self.assertEqual(starts, [datetime(2026, 9, 5, 4), datetime(2026, 9, 6, 4), datetime(2026, 9, 7, 3)])
+
+    def test_filters_on_exceptions_and_transitions(self):
+        """The warehouse, sales team and customer priority stored on
+        exceptions and transitions follow their order, and every figure
+        of a filtered control tower is its drill-down's count."""
+        other_warehouse = self.env["stock.warehouse"].create(
+            {"name": "OV Tower Third", "code": "OVT3", "company_id": self.company.id}
+        )
+        team = self.env["crm.team"].create({"name": "OV Tower Filter Team"})
+        important = self.env["res.partner"].create({"name": "OV Tower Filter Key Account", "ov_priority": "1"})
+        with freeze_time(NOW):
+            here = self.late_awaiting_order()
+            there = self.create_order([(self.goods, 2)], warehouse=other_warehouse, partner=important)
+            there.action_confirm()
+            self.flush()
+            visibilities = (here | there).visibility_ids
+            exceptions = visibilities.exception_ids
+            transitions = visibilities.transition_ids
+            self.assertTrue(exceptions.filtered(lambda e: e.visibility_id.sale_order_id == there))
+
+            def assert_stored():
+                self.env.invalidate_all()
+                for record in [*exceptions, *transitions]:
+                    visibility = record.visibility_id
+                    self.assertEqual(
+                        (record.warehouse_id, record.team_id, record.customer_priority),
+                        (visibility.warehouse_id, visibility.team_id, visibility.customer_priority),
+                    )
+
+            assert_stored()
+            there.team_id = team
+            important.ov_priority = "2"
+            self.flush()
+            assert_stored()
+            self.assertEqual(there.visibility_ids.customer_priority, "2")
+
+            def figures(filters):
+                data = self.tower(filters)
+                exception_count = data["tiles"]["open_exceptions"]["count"]
+                for row in data["severities"]:
+                    self.assertDrillDown("order.visibility.exception", row["count"], row["domain"])
+                for key in ("open_exceptions", "unacknowledged", "sla_breaches"):
+                    self.assertDrillDown(
+                        "order.visibility.exception", data["tiles"][key]["count"], data["tiles"][key]["domain"]
+                    )
+                throughput = data["throughput"]
+                self.assertDrillDown(
+                    "order.visibility.transition", sum(throughput["confirmed"]), throughput["confirmed_domain"]
+                )
+                opened = data["exception_trend"]
+                self.assertDrillDown("order.visibility.exception", sum(opened["opened"]), opened["opened_domain"])
+                return exception_count, sum(throughput["confirmed"])
+
+            there_exceptions = len(exceptions.filtered(lambda e: e.visibility_id.sale_order_id == there))
+            self.assertEqual(figures({"warehouse_id": other_warehouse.id}), (there_exceptions, 1))
+            self.assertEqual(figures({"team_id": team.id}), (there_exceptions, 1))
+            self.assertEqual(figures({"priority": "2"}), (there_exceptions, 1))
+            here_priority = here.visibility_ids.customer_priority
+            self.assertNotEqual(here_priority, "2")
+            here_exceptions = len(exceptions) - there_exceptions
+            self.assertEqual(figures({"priority": here_priority}), (here_exceptions, 1))
+            self.assertEqual(figures({}), (len(exceptions), 2))
+
     def test_access_per_group_and_company(self):
         self.late_awaiting_order()
         order_b = (
