@@ -17,8 +17,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def own_environ():
+    """The caller's environment without OV_DB_*: these tests are about the private cluster."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("OV_DB_")}
+
+
 def ov(*args, env=None, state_dir=None):
-    full_env = dict(os.environ, **(env or {}))
+    full_env = dict(own_environ(), **(env or {}))
     if state_dir:
         full_env["OV_STATE_DIR"] = str(state_dir)
     return subprocess.run(
@@ -37,7 +42,7 @@ def cluster_of(state_dir, ov_script=REPO / "ov"):
         [sys.executable, str(ov_script), "status"],
         capture_output=True,
         text=True,
-        env=dict(os.environ, OV_STATE_DIR=str(state_dir)),
+        env=dict(own_environ(), OV_STATE_DIR=str(state_dir)),
         timeout=60,
         check=True,
     )
