@@ -697,6 +697,17 @@ class OrderVisibility(models.Model):
                 short |= move
         return short.with_prefetch(moves._prefetch_ids)
 
+    def _has_goods_to_ship(self):
+        """Whether the order is confirmed with goods still to ship: what
+        fulfilment reassignment and expedited freight act on."""
+        self.ensure_one()
+        return self.sale_order_id.sudo().state == "sale" and self.stage in TO_SHIP_STAGES
+
+    def _stage_label(self):
+        """The order's stage as the reader's language names it."""
+        self.ensure_one()
+        return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
+
     def _has_pending_approval(self):
         # A review after the fact does not hold the order: it is confirmed already.
         # Nor does an expedite request: the order is confirmed and goes on.

@@ -48,19 +48,16 @@ class OrderVisibilityExpedite(models.AbstractModel):
         ``expedite`` (segregation of duties as for every approval), with the
         margin before and after the cost.
         """
-        from .order_visibility import TO_SHIP_STAGES
-
         self.ensure_one()
         self.check_access("read")
         order = self.sale_order_id.sudo()
-        if order.state != "sale" or self.stage not in TO_SHIP_STAGES:
-            stages = dict(self._fields["stage"]._description_selection(self.env))
+        if not self._has_goods_to_ship():
             raise UserError(
                 self.env._(
                     "%(order)s is %(stage)s: expedited freight is requested for a confirmed order with goods "
                     "still to ship.",
                     order=order.name,
-                    stage=stages.get(self.stage, self.stage),
+                    stage=self._stage_label(),
                 )
             )
         try:

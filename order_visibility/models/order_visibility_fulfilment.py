@@ -36,12 +36,10 @@ class OrderVisibilityFulfilment(models.AbstractModel):
         first step of a multi-step route): they carry the sales line whose
         procurement is reassigned.
         """
-        from .order_visibility import TO_SHIP_STAGES
-
         self.ensure_one()
-        order = self.sale_order_id.sudo()
-        if order.state != "sale" or self.stage not in TO_SHIP_STAGES:
+        if not self._has_goods_to_ship():
             return {}
+        order = self.sale_order_id.sudo()
         open_moves = self.sudo()._stage_facts()[order.id].open_moves
         needs = defaultdict(float)
         for move in self._short_moves(open_moves):
@@ -166,9 +164,8 @@ class OrderVisibilityFulfilment(models.AbstractModel):
 
     def _fulfilment_snapshot(self):
         self.ensure_one()
-        stages = dict(self._fields["stage"]._description_selection(self.env))
         return {
-            "stage": stages.get(self.stage, self.stage),
+            "stage": self._stage_label(),
             "warehouses": ", ".join(
                 self.sale_order_id.sudo()
                 .picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
@@ -189,19 +186,16 @@ class OrderVisibilityFulfilment(models.AbstractModel):
         The stage engine, the exceptions and the timeline follow; the order's
         chatter records the before and after.
         """
-        from .order_visibility import TO_SHIP_STAGES
-
         self.ensure_one()
         self.check_access("read")
         order = self.sale_order_id.sudo()
-        if order.state != "sale" or self.stage not in TO_SHIP_STAGES:
-            stages = dict(self._fields["stage"]._description_selection(self.env))
+        if not self._has_goods_to_ship():
             raise UserError(
                 self.env._(
                     "%(order)s is %(stage)s: only a confirmed order with goods still to ship can be "
                     "served from another warehouse.",
                     order=order.name,
-                    stage=stages.get(self.stage, self.stage),
+                    stage=self._stage_label(),
                 )
             )
         self._check_can_reassign()
