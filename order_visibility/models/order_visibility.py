@@ -721,9 +721,18 @@ class OrderVisibility(models.Model):
 
     def action_request_credit_release(self):
         """Ask an approver (not the requester, not the salesperson) to release the hold."""
+        self.check_access("read")
         for visibility in self.filtered("credit_hold"):
+            order = visibility.sale_order_id.sudo()
+            company = order.company_id
+            amount = order.currency_id._convert(
+                order.amount_untaxed, company.currency_id, company, order.date_order or fields.Date.today()
+            )
             self.env["order.visibility.approval"]._request(
-                visibility, "credit_release", visibility.credit_hold_reason or self.env._("Credit hold")
+                visibility,
+                "credit_release",
+                visibility.credit_hold_reason or self.env._("Credit hold"),
+                values={"amount_company": amount, "margin_approved": visibility.margin_percent},
             )
         return True
 
@@ -902,6 +911,7 @@ class OrderVisibility(models.Model):
 
     def action_open_sale_order(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": "sale.order",

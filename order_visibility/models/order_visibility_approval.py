@@ -63,6 +63,22 @@ class OrderVisibilityApproval(models.Model):
         readonly=True,
         help="The order's margin once the expedite cost is counted.",
     )
+    # What an approval approved: a later confirmation outside these figures
+    # asks again (sale.order._visibility_approvals_needed).
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_company = fields.Monetary(
+        string="Amount Approved",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="The order's untaxed amount in the company's currency when requested: an approval of a high-value "
+        "order covers this amount, no more.",
+    )
+    margin_approved = fields.Float(
+        string="Margin Approved (%)",
+        digits=(16, 2),
+        readonly=True,
+        help="The order's margin when requested: an approval of a low-margin order covers this margin, no lower.",
+    )
 
     _one_pending_uniq = models.UniqueIndex(
         "(visibility_id, reason) WHERE state = 'pending'",
@@ -109,6 +125,18 @@ class OrderVisibilityApproval(models.Model):
                 raise UserError(self.env._("%(name)s is already decided.", name=approval.name))
             if refusal := approval._decision_refusal():
                 raise AccessError(refusal)
+
+    def _covers(self, amount, margin):
+        """Whether this approved request covers an order now at ``amount``
+        (untaxed, company currency) and ``margin`` (percent)."""
+        self.ensure_one()
+        if self.state != "approved":
+            return False
+        if self.reason == "high_value":
+            return self.company_currency_id.compare_amounts(amount, self.amount_company) <= 0
+        if self.reason == "low_margin":
+            return round(margin, 2) >= round(self.margin_approved, 2)
+        return True
 
     def _exception_detail(self):
         """Detail of the approval_pending exception this request keeps open."""
@@ -169,6 +197,7 @@ class OrderVisibilityApproval(models.Model):
 
     def action_approve(self, note=None):
         """Approve (segregation of duties enforced): the order proceeds."""
+        self.check_access("read")
         self._check_can_decide()
         self.sudo().write(
             {"state": "approved", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
@@ -186,6 +215,7 @@ class OrderVisibilityApproval(models.Model):
         """Reject with a reason: the order stays blocked."""
         if not (note or "").strip():
             raise ValidationError(self.env._("Give the reason of the rejection."))
+        self.check_access("read")
         self._check_can_decide()
         self.sudo().write(
             {"state": "rejected", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
@@ -260,4 +290,5 @@ class OrderVisibilityApproval(models.Model):
 
     def action_open_order(self):
         self.ensure_one()
+        self.check_access("read")
         return self.visibility_id.action_open_sale_order()

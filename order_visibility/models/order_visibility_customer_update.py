@@ -4,16 +4,7 @@ facts, drafted in the mail composer from an editable template; sent
 automatically only where the admin and the customer opted in (see README,
 "Acting on exceptions")."""
 
-import logging
-
 from odoo import fields, models
-
-_logger = logging.getLogger(__name__)
-
-# Context key carrying the cause of the update being sent (see message_post).
-CAUSE_KEY = "ov_customer_update_cause"
-AUTOMATIC_KEY = "ov_customer_update_automatic"
-TEMPLATE_XMLID = "order_visibility.mail_template_customer_update"
 
 
 class OrderVisibilityCustomerUpdate(models.Model):

@@ -6,6 +6,7 @@ automatically only where the admin and the customer opted in (see README,
 
 import logging
 from collections import defaultdict
+from contextvars import ContextVar
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -15,9 +16,14 @@ from odoo.tools.misc import format_date
 
 _logger = logging.getLogger(__name__)
 
-# Context key carrying the cause of the update being sent (see message_post).
+# Context key of the customer update composer: a message posted from it is
+# logged as an update, under the cause the server computes (never a cause or
+# an "automatic" flag the caller sends: see _log_customer_update_if_sent).
 CAUSE_KEY = "ov_customer_update_cause"
-AUTOMATIC_KEY = "ov_customer_update_automatic"
+# (cause, automatic) of an update the server itself is sending
+# (_send_customer_update): a context variable of this process, which no RPC
+# can set.
+_SENDING = ContextVar("order_visibility_customer_update_sending", default=None)
 TEMPLATE_XMLID = "order_visibility.mail_template_customer_update"
 
 
@@ -185,13 +191,24 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         }
 
     def _log_customer_update_if_sent(self, message, message_type):
-        """Called by order.visibility.message_post: a message sent from the
-        customer update composer (its context carries the cause) is logged."""
-        cause = self.env.context.get(CAUSE_KEY)
-        if cause and len(self) == 1 and message_type == "comment":
-            self._log_customer_update(cause, message)
+        """Called by order.visibility.message_post: log an update the server
+        sends (``_send_customer_update``), or one a person sent from the
+        customer update composer to the customer.
 
-    def _log_customer_update(self, cause, message):
+        The composer's context key only says where the message comes from:
+        the cause is the one the server computes now, the update is never
+        automatic, and nothing is logged unless the customer is a recipient.
+        """
+        if len(self) != 1 or message_type != "comment":
+            return
+        sending = _SENDING.get()
+        if sending:
+            cause, automatic = sending
+            self._log_customer_update(cause, message, automatic=automatic)
+        elif self.env.context.get(CAUSE_KEY) and self.partner_id in message.sudo().partner_ids:
+            self._log_customer_update(self._customer_update_cause_key(), message)
+
+    def _log_customer_update(self, cause, message, automatic=False):
         """Record the update sent for ``cause`` (once per cause) and tell the order's chatter."""
         self.ensure_one()
         Update = self.env["order.visibility.customer.update"].sudo()
@@ -205,7 +222,7 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
                 "cause": cause,
                 "promised_date": facts["promised_date"],
                 "expected_date": facts["expected_date"],
-                "automatic": bool(self.env.context.get(AUTOMATIC_KEY)),
+                "automatic": automatic,
                 "sent_by": self.env.uid,
                 "message_id": message.id,
             }
@@ -222,9 +239,11 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         self._check_customer_update_recipient()
         template = self.env.ref(TEMPLATE_XMLID)
         cause = cause or self._customer_update_cause_key()
-        return self.with_context(**{CAUSE_KEY: cause, AUTOMATIC_KEY: automatic}).message_post_with_source(
-            template, message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
+        token = _SENDING.set((cause, automatic))
+        try:
+            return self.message_post_with_source(template, message_type="comment", subtype_xmlid="mail.mt_comment")
+        finally:
+            _SENDING.reset(token)
 
     @api.model
     def _cron_send_customer_updates(self):

@@ -496,6 +496,7 @@ class OrderVisibilityException(models.Model):
 
     def action_acknowledge(self):
         """Owner or team takes the exception: stops its escalation clock."""
+        self.check_access("read")
         todo = self.filtered(lambda e: e.state in ("open", "snoozed"))
         todo.sudo().write(
             {
@@ -506,7 +507,7 @@ class OrderVisibilityException(models.Model):
             }
         )
         for exception in todo:
-            exception.sudo().message_post(
+            exception.message_post(
                 body=self.env._("Acknowledged by %(user)s.", user=self.env.user.name), subtype_xmlid="mail.mt_note"
             )
         return True
@@ -514,6 +515,7 @@ class OrderVisibilityException(models.Model):
     def action_resolve(self, reason=None):
         """Close the exceptions by hand, with a reason (managers)."""
         self._check_manager()
+        self.check_access("write")
         if not (reason or "").strip():
             raise ValidationError(self.env._("Say why the exception is resolved."))
         self.filtered(lambda e: e.state != "resolved").sudo()._close(
@@ -523,15 +525,28 @@ class OrderVisibilityException(models.Model):
 
     def action_snooze(self, until, reason=None):
         """Hide the exceptions until ``until`` (escalation paused), with a reason."""
-        until = fields.Datetime.to_datetime(until)
-        if not until or until <= fields.Datetime.now():
+        self.check_access("read")
+        try:
+            until = fields.Datetime.to_datetime(until)
+        except (TypeError, ValueError):
+            until = None
+        now = fields.Datetime.now()
+        if not until or until <= now:
             raise ValidationError(self.env._("Snooze until a date in the future."))
+        longest = self.env["order.visibility"]._param("order_visibility.max_snooze_days")
+        if until > now + timedelta(days=longest):
+            raise ValidationError(
+                self.env._(
+                    "An exception can be snoozed for %(days)s days at most: to close it, a manager resolves it.",
+                    days=longest,
+                )
+            )
         if not (reason or "").strip():
             raise ValidationError(self.env._("Say why the exception is snoozed."))
         todo = self.filtered(lambda e: e.state != "resolved")
         todo.sudo().write({"state": "snoozed", "snoozed_until": until})
         for exception in todo:
-            exception.sudo().message_post(
+            exception.message_post(
                 body=self.env._(
                     "Snoozed by %(user)s until %(until)s: %(reason)s",
                     user=self.env.user.name,
@@ -545,6 +560,7 @@ class OrderVisibilityException(models.Model):
     def action_escalate(self):
         """Raise severity one level and notify the Order Visibility managers."""
         self._check_manager()
+        self.check_access("write")
         self.filtered(lambda e: e.state != "resolved").sudo()._escalate(
             self.env._("Escalated by %(user)s.", user=self.env.user.name)
         )
@@ -552,6 +568,7 @@ class OrderVisibilityException(models.Model):
 
     def action_open_order(self):
         self.ensure_one()
+        self.check_access("read")
         return self.visibility_id.action_open_sale_order()
 
     # Acting on the exception's order (fulfilment, expedite, customer update).

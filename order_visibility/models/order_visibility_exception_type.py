@@ -92,6 +92,7 @@ class OrderVisibilityExceptionType(models.Model):
 
     def action_open_exceptions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("order_visibility.action_order_visibility_exception")
         action["domain"] = [("type_id", "=", self.id)]
         return action

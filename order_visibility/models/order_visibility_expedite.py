@@ -98,6 +98,7 @@ class OrderVisibilityExpedite(models.AbstractModel):
 
     def action_open_expedite_wizard(self):
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Request Expedited Freight"),

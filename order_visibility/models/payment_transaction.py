@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
-from .sale_order import APPROVAL_MODE_KEY
+from .sale_order import automatic_confirmation
 
 
 class PaymentTransaction(models.Model):
@@ -10,6 +10,5 @@ class PaymentTransaction(models.Model):
     def _check_amount_and_confirm_order(self):
         # The customer paid: Odoo confirms the order, and an approval a
         # switched-on rule requires becomes a review after the fact.
-        return super(
-            PaymentTransaction, self.with_context(**{APPROVAL_MODE_KEY: "review"})
-        )._check_amount_and_confirm_order()
+        with automatic_confirmation():
+            return super()._check_amount_and_confirm_order()

@@ -24,6 +24,9 @@ PARAM_DEFAULTS = {
     "order_visibility.sweep_interval_minutes": 15,
     "order_visibility.transfer_wait_hours": 36,
     "order_visibility.expedite_manager_amount": 500.0,
+    # A snooze hides an exception: longer than this, it would be a resolve
+    # without a manager.
+    "order_visibility.max_snooze_days": 14,
 }
 
 
@@ -126,6 +129,12 @@ class ResConfigSettings(models.TransientModel):
         help="Expedited freight up to this cost (company currency) may be approved by Order Visibility users; "
         "above it only by managers.",
     )
+    ov_max_snooze_days = fields.Integer(
+        string="Longest Snooze (days)",
+        config_parameter="order_visibility.max_snooze_days",
+        default=PARAM_DEFAULTS["order_visibility.max_snooze_days"],
+        help="An exception can be snoozed for at most this many days; to close it for good, a manager resolves it.",
+    )
     ov_auto_customer_updates = fields.Boolean(
         related="company_id.ov_auto_customer_updates",
         readonly=False,
@@ -145,6 +154,7 @@ class ResConfigSettings(models.TransientModel):
         "ov_stale_order_days",
         "ov_invoice_lag_days",
         "ov_at_risk_threshold",
+        "ov_max_snooze_days",
     )
     def _check_order_visibility_thresholds(self):
         for settings in self:
@@ -171,7 +181,7 @@ class ResConfigSettings(models.TransientModel):
                             setting=settings._fields[field_name]._description_string(self.env),
                         )
                     )
-            for field_name in ("ov_stale_quotation_days", "ov_stale_order_days"):
+            for field_name in ("ov_stale_quotation_days", "ov_stale_order_days", "ov_max_snooze_days"):
                 if settings[field_name] <= 0:
                     raise ValidationError(
                         self.env._(

@@ -1,18 +1,38 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .order_visibility import STAGES
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
-# Context key telling action_confirm what to do when a governance rule
-# requires an approval (see _visibility_approval_mode and docs/architecture.md).
+# Context key of the order form's Confirm buttons: when a governance rule
+# requires an approval, request it (the order waits as a quotation) rather
+# than refuse. It can only choose between the two answers that hold the
+# order; nothing a caller sends can make a confirmation skip an approval
+# (see _visibility_approval_mode and docs/architecture.md).
 APPROVAL_MODE_KEY = "order_visibility_approval"
+# Set only by the overrides of Odoo's own automatic confirmations (payment,
+# portal signature, e-commerce checkout), for the duration of their call. A
+# context variable of this process, not a context key: no RPC can set it.
+_AUTOMATIC_CONFIRMATION = ContextVar("order_visibility_automatic_confirmation", default=False)
+
+
+@contextmanager
+def automatic_confirmation():
+    """Odoo confirms by itself in this block: an approval a rule requires
+    becomes a review after the fact (the customer paid or signed)."""
+    token = _AUTOMATIC_CONFIRMATION.set(True)
+    try:
+        yield
+    finally:
+        _AUTOMATIC_CONFIRMATION.reset(token)
 
 
 class SaleOrder(models.Model):
@@ -103,7 +123,7 @@ class SaleOrder(models.Model):
                     "in Odoo to request the approval, or call action_confirm with the context key "
                     '%(key)s set to "request".',
                     orders=", ".join(blocked.mapped("name")),
-                    reasons="; ".join(detail for reasons in needed.values() for __, detail in reasons),
+                    reasons="; ".join(detail for reasons in needed.values() for __, detail, __ in reasons),
                     key=APPROVAL_MODE_KEY,
                 )
             )
@@ -130,32 +150,42 @@ class SaleOrder(models.Model):
     def _visibility_approval_mode(self):
         """What a confirmation needing an approval does: request, review or refuse.
 
-        The order form's Confirm buttons pass ``request`` in their context;
-        Odoo's own automatic confirmations (payment, portal signature) pass
-        ``review``; superuser mode means Odoo acts by itself and reviews too.
-        Anything else refuses, so that no caller mistakes a quotation left
+        ``review`` (confirm, then review after the fact) is for Odoo acting by
+        itself only: its automatic confirmations (``automatic_confirmation``,
+        which no RPC can reach) and superuser code. A caller's context can
+        only ask for ``request`` (the order form's Confirm buttons carry it);
+        anything else refuses, so that no caller mistakes a quotation left
         waiting for a confirmed order.
         """
-        mode = self.env.context.get(APPROVAL_MODE_KEY)
-        if mode in ("request", "review"):
-            return mode
+        if _AUTOMATIC_CONFIRMATION.get():
+            return "review"
+        if self.env.context.get(APPROVAL_MODE_KEY) == "request":
+            return "request"
         return "review" if self.env.su else "refuse"
 
     def _request_visibility_approvals(self, needed, review=False):
-        """Request the approvals ``needed`` ({order: [(reason, detail)]}),
+        """Request the approvals ``needed`` ({order: [(reason, detail, figures)]}),
         as reviews after the fact when ``review``."""
         Visibility = self.env["order.visibility"].sudo()
         for order, reasons in needed.items():
             visibility = Visibility._ensure_for_orders(order)
-            for reason, detail in reasons:
-                self.env["order.visibility.approval"]._request(visibility, reason, detail, review=review)
+            for reason, detail, figures in reasons:
+                self.env["order.visibility.approval"]._request(visibility, reason, detail, review=review, values=figures)
 
     def _validate_order(self):
         # Portal signature and e-commerce checkout: the customer acted, Odoo confirms.
-        return super(SaleOrder, self.with_context(**{APPROVAL_MODE_KEY: "review"}))._validate_order()
+        with automatic_confirmation():
+            return super()._validate_order()
 
     def _visibility_approvals_needed(self):
-        """{order: [(reason, detail)]} of the switched-on approval rules, not yet approved."""
+        """{order: [(reason, detail, figures)]} of the switched-on approval
+        rules that no approval covers.
+
+        An approval covers the figures it approved (``figures``: the untaxed
+        amount in company currency and the margin when requested): an order
+        raised above that amount, or whose margin fell below it, since the
+        approval needs a new one, whatever happened to the order in between.
+        """
         Visibility = self.env["order.visibility"]
         check_value = Visibility._param("order_visibility.approve_high_value")
         check_margin = Visibility._param("order_visibility.approve_low_margin")
@@ -164,17 +194,23 @@ class SaleOrder(models.Model):
         orders = self.sudo()
         high_value = Visibility._param("order_visibility.high_value_amount")
         minimum = Visibility._param("order_visibility.min_margin_percent")
-        margins = orders._visibility_margins() if check_margin else {}
+        margins = orders._visibility_margins()
         needed = {}
         for order in orders:
             # Salespeople need no Order Visibility group to confirm: read the approvals as the engine.
-            approved = set(order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved").mapped("reason"))
+            approved = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved")
             reasons = []
             company = order.company_id
             amount = order.currency_id._convert(
                 order.amount_untaxed, company.currency_id, company, order.date_order or fields.Date.today()
             )
-            if check_value and high_value and amount >= high_value and "high_value" not in approved:
+            margin = margins.get(order.id, 0.0)
+            figures = {"amount_company": amount, "margin_approved": margin}
+
+            def covered(reason, amount=amount, margin=margin, approved=approved):
+                return any(a._covers(amount, margin) for a in approved if a.reason == reason)
+
+            if check_value and high_value and amount >= high_value and not covered("high_value"):
                 reasons.append(
                     (
                         "high_value",
@@ -184,10 +220,10 @@ class SaleOrder(models.Model):
                             currency=company.currency_id.name,
                             threshold=f"{high_value:,.2f}",
                         ),
+                        figures,
                     )
                 )
-            margin = margins.get(order.id, 0.0)
-            if check_margin and order.amount_untaxed and margin < minimum and "low_margin" not in approved:
+            if check_margin and order.amount_untaxed and margin < minimum and not covered("low_margin"):
                 reasons.append(
                     (
                         "low_margin",
@@ -196,6 +232,7 @@ class SaleOrder(models.Model):
                             margin=margin,
                             minimum=minimum,
                         ),
+                        figures,
                     )
                 )
             if reasons:
@@ -325,6 +362,9 @@ class SaleOrder(models.Model):
 
     def action_view_visibility_timeline(self):
         self.ensure_one()
+        self.check_access("read")
+        if not self.env.user.has_group("order_visibility.group_order_visibility_user"):
+            raise AccessError(self.env._("Only Order Visibility users can open the timeline of an order."))
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Timeline of %(order)s", order=self.name),

@@ -181,3 +181,24 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         self.assertIn(
             "waits for 40 Olive Oil 5 L", self.visibility(order).with_context(lang="en_US").customer_update_text
         )
+
+    def test_a_caller_cannot_forge_the_cause_or_an_automatic_update(self):
+        """The composer's context key says where a message comes from, nothing
+        more: the cause is the server's, never automatic, and only a message
+        to the customer counts as an update."""
+        order, _purchase = self.delayed_order()
+        visibility = self.visibility(order).with_user(self.cs_agent)
+        forged = {"ov_customer_update_cause": "promised:2099-01-01", "ov_customer_update_automatic": True}
+        # A note to colleagues with the composer's key is not an update.
+        visibility.with_context(**forged).message_post(body="Internal", message_type="comment")
+        self.assertFalse(visibility.customer_update_ids, "nothing was sent to the customer")
+        # A message to the customer is logged under the cause the server computes.
+        visibility.with_context(**forged).message_post(
+            body="Your order", message_type="comment", partner_ids=self.customer.ids
+        )
+        update = visibility.customer_update_ids
+        self.assertEqual(len(update), 1)
+        self.assertEqual(update.cause, visibility._customer_update_cause_key())
+        self.assertNotEqual(update.cause, "promised:2099-01-01")
+        self.assertFalse(update.automatic)
+        self.assertEqual(update.sent_by, self.cs_agent)

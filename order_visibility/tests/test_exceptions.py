@@ -246,6 +246,16 @@ class TestExceptions(OrderVisibilityCommon):
             shortage.with_user(self.ov_manager).action_resolve("  ")
         with self.assertRaisesRegex(ValidationError, "future"):
             shortage.with_user(self.ov_user).action_snooze(fields.Datetime.now() - timedelta(hours=1), "later")
+        for not_a_date in ("soon", {"days": 1}, ["2030-01-01"]):
+            with self.assertRaisesRegex(ValidationError, "future"):
+                shortage.with_user(self.ov_user).action_snooze(not_a_date, "later")
+        # A snooze is bounded (Settings, 14 days by default): longer, it would be a resolve without a manager.
+        for persona in (self.ov_user, self.ov_manager):
+            with self.assertRaisesRegex(ValidationError, "14 days at most"):
+                shortage.with_user(persona).action_snooze(fields.Datetime.now() + timedelta(days=15), "next year")
+        self.env["ir.config_parameter"].set_param("order_visibility.max_snooze_days", 30)
+        with self.assertRaisesRegex(ValidationError, "30 days at most"):
+            shortage.with_user(self.ov_user).action_snooze(fields.Datetime.now() + timedelta(days=365), "later")
         self.assertEqual(shortage.state, "open", "refused actions change nothing")
         until = fields.Datetime.now() + timedelta(hours=4)
         shortage.with_user(self.ov_user).action_snooze(until, "Vendor confirmed a truck at noon")

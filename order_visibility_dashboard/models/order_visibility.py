@@ -738,6 +738,9 @@ class OrderVisibility(models.Model):
             "reconcile": int(params.get_param("order_visibility.last_reconcile_failures") or 0),
         }
         last_runs = self.env["order.visibility.cron.run"].sudo()._last_runs()
+        # An error text can name records, values or paths: administrators
+        # only (who may read the runs themselves); the others see that it failed.
+        show_errors = self.env.user.has_group("order_visibility.group_order_visibility_admin")
         now = fields.Datetime.now()
         jobs = []
         for code, cron in crons.items():
@@ -756,7 +759,7 @@ class OrderVisibility(models.Model):
                     "duration_ms": run["duration_ms"] if run else None,
                     "job_failures": cron.failure_count,
                     "item_failures": item_failures.get(code, 0),
-                    "last_error": run["error"] if run and run["failed"] else "",
+                    "last_error": run["error"] if show_errors and run and run["failed"] else "",
                     "failing": bool(failures) or not cron.active or overdue,
                     "overdue": overdue,
                 }

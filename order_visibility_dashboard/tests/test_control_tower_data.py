@@ -468,6 +468,32 @@ class TestControlTowerData(OrderVisibilityCommon):
         self.assertTrue(reconcile["failing"] and automation["failing"])
         self.assertEqual(automation["drift"], 3)
 
+    def test_scheduled_action_errors_are_shown_to_administrators_only(self):
+        self.env["order.visibility.cron.run"].sudo().create(
+            {
+                "cron_code": "reconcile",
+                "started_at": fields.Datetime.now(),
+                "duration_ms": 12,
+                "failed": True,
+                "error": "relation sale_order_secret does not exist",
+            }
+        )
+        admin = new_test_user(
+            self.env,
+            "ov_tower_admin",
+            groups="order_visibility.group_order_visibility_admin",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        for user, shown in ((admin, True), (self.ov_user, False)):
+            with self.subTest(user=user.login):
+                self.env.invalidate_all()
+                jobs = {job["code"]: job for job in self.tower(user=user)["automation"]["jobs"]}
+                self.assertTrue(jobs["reconcile"]["failing"], "everybody sees that it failed")
+                self.assertEqual(
+                    jobs["reconcile"]["last_error"], "relation sale_order_secret does not exist" if shown else ""
+                )
+
     def test_menu_opens_on_the_control_tower_until_uninstalled(self):
         root = self.env.ref("order_visibility.menu_order_visibility_root")
         tower = self.env.ref("order_visibility_dashboard.action_order_visibility_control_tower")
