@@ -13,8 +13,12 @@ class OrderVisibilityApprovalWizard(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
+        self.check_access("create")
         if self.env.context.get("active_model") == "order.visibility.approval" and "approval_id" in fields_list:
-            values.setdefault("approval_id", self.env.context.get("active_id"))
+            active_id = self.env.context.get("active_id")
+            approval = self.env["order.visibility.approval"].browse(active_id if isinstance(active_id, int) else [])
+            approval.check_access("read")
+            values.setdefault("approval_id", approval.id)
         return values
 
     def action_confirm(self):

@@ -21,8 +21,13 @@ class OrderVisibilityExceptionWizard(models.TransientModel):
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
+        self.check_access("create")
         if self.env.context.get("active_model") == "order.visibility.exception" and "exception_ids" in fields_list:
-            values["exception_ids"] = [fields.Command.set(self.env.context.get("active_ids", []))]
+            exceptions = self.env["order.visibility.exception"].browse(
+                [record_id for record_id in self.env.context.get("active_ids") or [] if isinstance(record_id, int)]
+            )
+            exceptions.check_access("read")
+            values["exception_ids"] = [fields.Command.set(exceptions.ids)]
         return values
 
     def action_confirm(self):
