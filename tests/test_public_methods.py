@@ -123,16 +123,20 @@ class TestPublicMethods(OrderVisibilityCommon):
         cls.endpoint = cls.env["order.visibility.webhook.endpoint"].create(
             {"name": "Receiver A", "url": "http://127.0.0.1:9/hooks", "company_id": cls.company.id}
         )
-        cls.delivery = cls.env["order.visibility.webhook.delivery"].sudo().create(
-            {
-                "endpoint_id": cls.endpoint.id,
-                "company_id": cls.company.id,
-                "event_id": "msg_matrix",
-                "event_type": "order.status_changed",
-                "payload": "{}",
-                "state": "dead",
-                "attempt_count": 6,
-            }
+        cls.delivery = (
+            cls.env["order.visibility.webhook.delivery"]
+            .sudo()
+            .create(
+                {
+                    "endpoint_id": cls.endpoint.id,
+                    "company_id": cls.company.id,
+                    "event_id": "msg_matrix",
+                    "event_type": "order.status_changed",
+                    "payload": "{}",
+                    "state": "dead",
+                    "attempt_count": 6,
+                }
+            )
         )
         cls.source = cls.env["order.visibility.webhook.source"].create(
             {"name": "Carrier A", "code": "carrier-matrix", "company_id": cls.company.id}
@@ -183,12 +187,14 @@ class TestPublicMethods(OrderVisibilityCommon):
             ("sale.order", "action_view_visibility_timeline"): lambda as_user: as_user(
                 self.order_short
             ).action_view_visibility_timeline(),
-            ("stock.picking", "button_validate"): lambda as_user: as_user(self.order_ready.picking_ids).button_validate(),
+            ("stock.picking", "button_validate"): lambda as_user: as_user(
+                self.order_ready.picking_ids
+            ).button_validate(),
             ("stock.move", "write"): lambda as_user: as_user(self.move).write({"description_picking": "Fragile"}),
             ("account.move", "write"): lambda as_user: as_user(self.invoice).write({"ref": "Matrix"}),
-            ("res.config.settings", "set_values"): lambda as_user: as_user(self.env["res.config.settings"])
-            .create({"ov_stale_order_days": 9})
-            .execute(),
+            ("res.config.settings", "set_values"): lambda as_user: (
+                as_user(self.env["res.config.settings"]).create({"ov_stale_order_days": 9}).execute()
+            ),
             # order.visibility (engine, expedite, fulfilment, customer updates, control tower)
             ("order.visibility", "action_recompute"): lambda as_user: as_user(self.visibility_short).action_recompute(),
             ("order.visibility", "action_request_credit_release"): lambda as_user: as_user(
@@ -263,11 +269,11 @@ class TestPublicMethods(OrderVisibilityCommon):
                 self.approval
             ).action_open_order(),
             # wizards
-            ("order.visibility.exception.wizard", "default_get"): lambda as_user: as_user(
-                self.env["order.visibility.exception.wizard"]
-            )
-            .with_context(active_model="order.visibility.exception", active_ids=self.exception.ids)
-            .default_get(["exception_ids", "mode"]),
+            ("order.visibility.exception.wizard", "default_get"): lambda as_user: (
+                as_user(self.env["order.visibility.exception.wizard"])
+                .with_context(active_model="order.visibility.exception", active_ids=self.exception.ids)
+                .default_get(["exception_ids", "mode"])
+            ),
             ("order.visibility.exception.wizard", "action_confirm"): lambda as_user: wizard(
                 as_user,
                 "order.visibility.exception.wizard",
@@ -278,11 +284,11 @@ class TestPublicMethods(OrderVisibilityCommon):
                     "snooze_until": now + timedelta(days=1),
                 },
             ).action_confirm(),
-            ("order.visibility.approval.wizard", "default_get"): lambda as_user: as_user(
-                self.env["order.visibility.approval.wizard"]
-            )
-            .with_context(active_model="order.visibility.approval", active_id=self.approval.id)
-            .default_get(["approval_id", "decision"]),
+            ("order.visibility.approval.wizard", "default_get"): lambda as_user: (
+                as_user(self.env["order.visibility.approval.wizard"])
+                .with_context(active_model="order.visibility.approval", active_id=self.approval.id)
+                .default_get(["approval_id", "decision"])
+            ),
             ("order.visibility.approval.wizard", "action_confirm"): lambda as_user: wizard(
                 as_user,
                 "order.visibility.approval.wizard",
@@ -394,7 +400,7 @@ class TestPublicMethods(OrderVisibilityCommon):
                     self.env.flush_all()
                 except AccessError as refused:
                     error = refused
-                except Exception as other:  # noqa: BLE001 - reported below with its row
+                except Exception as other:
                     error = other
                 finally:
                     savepoint.close(rollback=True)
@@ -406,7 +412,7 @@ class TestPublicMethods(OrderVisibilityCommon):
                     "✓" if observed[key, p] is None else ("—" if isinstance(observed[key, p], AccessError) else "?")
                     for p in PERSONAS
                 ]
-                print(f"| `{key[0]}` | `{key[1]}` | {' | '.join(marks)} |")  # noqa: T201
+                print(f"| `{key[0]}` | `{key[1]}` | {' | '.join(marks)} |")
         for (key, persona), error in observed.items():
             expected = documented.get(key, {}).get(persona)
             with self.subTest(model=key[0], method=key[1], persona=persona):

@@ -170,7 +170,9 @@ class SaleOrder(models.Model):
         for order, reasons in needed.items():
             visibility = Visibility._ensure_for_orders(order)
             for reason, detail, figures in reasons:
-                self.env["order.visibility.approval"]._request(visibility, reason, detail, review=review, values=figures)
+                self.env["order.visibility.approval"]._request(
+                    visibility, reason, detail, review=review, values=figures
+                )
 
     def _validate_order(self):
         # Portal signature and e-commerce checkout: the customer acted, Odoo confirms.

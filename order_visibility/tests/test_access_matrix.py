@@ -557,6 +557,47 @@ class TestAccessMatrix(OrderVisibilityCommon):
         arch = normal.with_user(self.seller).get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn("action_view_visibility_timeline", arch)
 
+    def test_margins_and_costs_are_for_order_visibility_users(self):
+        """Margins and costs on the suite's records: Order Visibility users and up, nobody else."""
+        portal = new_test_user(self.env, "ovm_portal", groups="base.group_portal", company_id=self.company.id)
+        fields_of = {
+            self.records_a["order.visibility"][:1]: ["margin_percent"],
+            self.approval_a: ["amount_company", "margin_approved", "expedite_cost", "margin_before", "margin_after"],
+        }
+        for persona, user in {**self.users, "portal": portal}.items():
+            for record, field_names in fields_of.items():
+                with self.subTest(persona=persona, model=record._name):
+                    if persona in OV_READERS:
+                        self.as_user(record, user).read(field_names)
+                    else:
+                        with self.assertRaises(AccessError):
+                            self.as_user(record, user).read(field_names)
+
+    def test_wizards_are_read_by_their_creator_only(self):
+        """Wizards hold what a user typed (reasons, notes, costs): nobody else reads them."""
+        other_user = new_test_user(
+            self.env,
+            "ovm_other_user",
+            groups=f"{OV}_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        wizards = {
+            "order.visibility.exception.wizard": {
+                "exception_ids": [Command.set(self.exception_a.ids)],
+                "mode": "resolve",
+                "reason": "Found it",
+            },
+            "order.visibility.approval.wizard": {"approval_id": self.approval_a.id, "note": "Private note"},
+        }
+        for model, values in wizards.items():
+            with self.subTest(model=model):
+                mine = self.as_user(self.env[model], "ov_manager").create(values)
+                self.assertEqual(self.as_user(self.env[model], other_user).search([("id", "=", mine.id)]).ids, [])
+                with self.assertRaises(AccessError):
+                    self.as_user(mine, other_user).read(["create_uid"])
+                self.assertEqual(self.as_user(self.env[model], "ov_manager").search([("id", "=", mine.id)]), mine)
+
     # -- menus, window actions and Action-menu entries ----------------------
 
     def test_every_menu_is_visible_exactly_to_its_groups(self):

@@ -9,10 +9,9 @@ sees their own documents and as an integration user."""
 import json
 from datetime import datetime, timedelta
 
+from odoo.addons.order_visibility.models.sale_order import automatic_confirmation
 from odoo.fields import Command
 from odoo.tests import HttpCase, get_db_name, new_test_user, tagged
-
-from odoo.addons.order_visibility.models.sale_order import automatic_confirmation
 
 FORGED_CONTEXTS = (
     {"order_visibility_approval": "review"},
@@ -101,17 +100,28 @@ class TestGovernanceCannotBeForged(HttpCase):
             with self.subTest(user=user.login):
                 order = self.order(user)
                 status, result = self.call(
-                    user, "sale.order", "action_confirm", ids=order.ids, context={"order_visibility_approval": "request"}
+                    user,
+                    "sale.order",
+                    "action_confirm",
+                    ids=order.ids,
+                    context={"order_visibility_approval": "request"},
                 )
                 self.assertEqual(status, 200, result)
                 self.assertEqual(result["params"]["title"], "Approval required")
                 self.assertEqual(self.read_order(user, order), ("draft", "pending_approval"))
                 approval = self.approvals(order)
-                self.assertEqual((approval.reason, approval.state, approval.is_review), ("high_value", "pending", False))
+                self.assertEqual(
+                    (approval.reason, approval.state, approval.is_review), ("high_value", "pending", False)
+                )
                 self.assertEqual(approval.requested_by, user)
 
     def test_private_confirmation_paths_are_not_reachable_over_rpc(self):
-        for method in ("_validate_order", "_action_confirm", "_visibility_approval_mode", "_request_visibility_approvals"):
+        for method in (
+            "_validate_order",
+            "_action_confirm",
+            "_visibility_approval_mode",
+            "_request_visibility_approvals",
+        ):
             with self.subTest(method=method):
                 order = self.order(self.integration)
                 status, body = self.call(self.integration, "sale.order", method, ids=order.ids)
@@ -148,7 +158,11 @@ class TestGovernanceCannotBeForged(HttpCase):
             self.assertEqual(status, 200, body)
         self.assertEqual(self.read_order(user, order), ("draft", "draft"))
         status, body = self.call(
-            user, "sale.order", "write", ids=order.ids, vals={"order_line": [Command.update(order.order_line.id, {"product_uom_qty": 2500000})]}
+            user,
+            "sale.order",
+            "write",
+            ids=order.ids,
+            vals={"order_line": [Command.update(order.order_line.id, {"product_uom_qty": 2500000})]},
         )
         self.assertEqual(status, 200, body)
 
