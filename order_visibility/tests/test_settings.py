@@ -50,6 +50,8 @@ class TestOrderVisibilitySettings(TransactionCase):
             ({"ov_at_risk_threshold": 101}, "between 0 and 100"),
             ({"ov_transfer_wait_hours": -1}, "cannot be negative"),
             ({"ov_expedite_manager_amount": -50}, "cannot be negative"),
+            ({"ov_max_snooze_days": 0}, "at least 1 day"),
+            ({"ov_max_snooze_days": -2}, "at least 1 day"),
         ]
         for values, message in invalid:
             with self.subTest(values=values), self.assertRaisesRegex(ValidationError, message):
