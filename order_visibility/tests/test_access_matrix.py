@@ -694,7 +694,11 @@ class TestAccessMatrix(OrderVisibilityCommon):
                 )
 
     def test_single_company_user_never_sees_the_other_company(self):
-        user_a = self.users["ov_manager"]
+        for persona in ("ov_user", "ov_manager", "ov_admin", "ov_admin_settings"):
+            with self.subTest(persona=persona):
+                self._check_never_sees_the_other_company(self.users[persona])
+
+    def _check_never_sees_the_other_company(self, user_a):
         for model, records_b in self.records_b.items():
             records_a = self.records_a[model]
             with self.subTest(model=model):
@@ -709,7 +713,11 @@ class TestAccessMatrix(OrderVisibilityCommon):
         self.assertFalse(self.as_user(self.type_b_only, user_a).has_access("read"))
 
     def test_single_company_user_cannot_act_on_the_other_company(self):
-        user_a = self.users["ov_manager"]
+        for persona in ("ov_manager", "ov_admin_settings"):
+            with self.subTest(persona=persona):
+                self._check_cannot_act_on_the_other_company(self.users[persona])
+
+    def _check_cannot_act_on_the_other_company(self, user_a):
         exception_b = self.records_b["order.visibility.exception"][:1]
         approval_b = self.records_b["order.visibility.approval"]
         until = fields.Datetime.now() + timedelta(days=1)
