@@ -202,12 +202,14 @@ class OrderVisibilityApproval(models.Model):
         self.sudo().write(
             {"state": "approved", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
         )
-        for approval in self.sudo():
+        for approval in self:
+            # The approver reads the request: they post as themselves; the
+            # order's side (which they may not read) runs as the engine.
             approval.message_post(
                 body=self.env._("Approved by %(user)s. %(note)s", user=self.env.user.name, note=note or ""),
                 subtype_xmlid="mail.mt_note",
             )
-            approval._apply_approval()
+            approval.sudo()._apply_approval()
         self._notify_decision("approved")
         return True
 
@@ -220,12 +222,12 @@ class OrderVisibilityApproval(models.Model):
         self.sudo().write(
             {"state": "rejected", "decided_by": self.env.uid, "decided_at": fields.Datetime.now(), "note": note}
         )
-        for approval in self.sudo():
+        for approval in self:
             body = self.env._(
                 "%(name)s rejected by %(user)s: %(note)s", name=approval.name, user=self.env.user.name, note=note
             )
             approval.message_post(body=body, subtype_xmlid="mail.mt_note")
-            order = approval.sale_order_id
+            order = approval.sudo().sale_order_id
             order.message_post(body=body, subtype_xmlid="mail.mt_note")
             if approval.is_review and order.user_id:
                 # The order went ahead: its salesperson decides what to do about it.

@@ -43,6 +43,22 @@ class OrderVisibilityExceptionType(models.Model):
 
     _code_company_uniq = models.UniqueIndex("(code, COALESCE(company_id, 0))")
 
+    @api.constrains("company_id")
+    def _check_company_of_user(self):
+        """A type is put only in a company its author works in: a manager of
+        company A cannot hand company B a type (owners, severities) of theirs."""
+        if self.env.su:
+            return
+        for exception_type in self:
+            if exception_type.company_id and exception_type.company_id not in self.env.user.company_ids:
+                raise ValidationError(
+                    self.env._(
+                        "You cannot put the exception type %(type)s in %(company)s: you do not work in that company.",
+                        type=exception_type.name,
+                        company=exception_type.company_id.name,
+                    )
+                )
+
     @api.constrains("escalation_hours")
     def _check_escalation_hours(self):
         for exception_type in self:

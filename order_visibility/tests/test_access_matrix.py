@@ -747,6 +747,24 @@ class TestAccessMatrix(OrderVisibilityCommon):
         self.assertEqual(approval_b.state, "pending")
         self.assertNotEqual(exception_b.state, "resolved")
 
+    def test_exception_types_stay_in_the_companies_of_their_author(self):
+        manager_a = self.users["ov_manager"]
+        with self.rolled_back(), self.assertRaises((AccessError, ValidationError)):
+            self.as_user(self.env["order.visibility.exception.type"], manager_a).create(
+                {"code": "customs_hold", "name": "Customs hold", "company_id": self.company_b.id}
+            )
+        with self.rolled_back():
+            type_a = self.as_user(self.env["order.visibility.exception.type"], manager_a).create(
+                {"code": "customs_hold", "name": "Customs hold", "company_id": self.company.id}
+            )
+            with self.assertRaisesRegex(ValidationError, "you do not work in that company"):
+                type_a.write({"company_id": self.company_b.id})
+                type_a.flush_recordset()
+        with self.rolled_back():
+            moved = self.as_user(self.type_b_only, self.manager_ab)
+            moved.write({"company_id": self.company.id})
+            self.assertEqual(self.type_b_only.company_id, self.company, "a manager of both companies may")
+
     def test_multi_company_user_sees_allowed_companies(self):
         for model, records_b in self.records_b.items():
             both = self.records_a[model] | records_b

@@ -8,6 +8,7 @@ reasons, the causes of the timeline and some stages).
 from datetime import timedelta
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import OrderVisibilityCommon
@@ -83,3 +84,14 @@ class TestLanguageNeutralTexts(OrderVisibilityCommon):
     def test_unknown_cause_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unknown order visibility cause"):
             self.env["order.visibility"]._schedule_recompute(self.create_order([(self.goods, 1)]), "something happened")
+
+    def test_a_refused_snooze_is_explained_in_the_readers_language(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.visibility(order).exception_ids.filtered(lambda e: e.code == "stock_shortage")
+        too_long = fields.Datetime.now() + timedelta(days=30)
+        with self.assertRaisesRegex(ValidationError, "hoogstens 14 dagen worden uitgesteld"):
+            self.as_dutch(shortage).action_snooze(too_long, "Volgende maand")
+        with self.assertRaisesRegex(ValidationError, "snoozed for 14 days at most"):
+            shortage.with_context(lang="en_US").action_snooze(too_long, "Next month")
