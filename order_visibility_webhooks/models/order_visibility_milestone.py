@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from markupsafe import Markup, escape
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mimetypes import fix_filename_extension, guess_mimetype
 
-from ..tools.milestone_payload import MILESTONE_CODES
+from ..tools.milestone_payload import MILESTONE_CODES, PROOF_MIMETYPES, InvalidPayload
 
 MILESTONES = [
     ("picked_up", "Picked up"),
@@ -79,6 +82,18 @@ class OrderVisibilityMilestone(models.Model):
         return to_customer[-1:]
 
     @api.model
+    def _proof_document(self, proof):
+        """``proof`` with the type of its document read from the decoded bytes,
+        never taken from the sender's word, and a file name that says that
+        type. Raises InvalidPayload unless it is a PDF, a JPEG or a PNG (no
+        HTML or SVG is ever stored)."""
+        mimetype = guess_mimetype(proof["raw"], default="application/octet-stream")
+        if mimetype not in PROOF_MIMETYPES:
+            raise InvalidPayload("data.proof.content: expected a PDF, JPEG or PNG document")
+        name = proof["filename"].replace("\\", "/").rsplit("/", 1)[-1].strip() or "proof"
+        return {**proof, "mimetype": mimetype, "filename": fix_filename_extension(name, mimetype)}
+
+    @api.model
     def _receive(self, source, webhook_id, values, order):
         """Record one milestone of ``order`` and its effects; returns the milestone.
 
@@ -140,6 +155,8 @@ class OrderVisibilityMilestone(models.Model):
         return dict(self._fields["milestone"]._description_selection(self.env))[self.milestone]
 
     def _chatter_note(self):
+        """The note posted on the order: HTML in which whatever the sender
+        wrote (carrier, reference, signed-for name, note) is escaped text."""
         self.ensure_one()
         parts = [self.env._("Carrier milestone: %(milestone)s", milestone=self._label())]
         if self.carrier or self.tracking_ref:
@@ -150,7 +167,8 @@ class OrderVisibilityMilestone(models.Model):
             parts.append(self.env._("signed for by %(name)s", name=self.signed_by))
         if self.note:
             parts.append(self.note)
-        return " — ".join(parts) + f" ({self.source_id.name})"
+        text = " — ".join(parts) + f" ({self.source_id.name})"
+        return Markup("<br/>").join(escape(line) for line in text.splitlines())
 
     def _is_late_delay(self):
         promised = self.visibility_id.promised_date

@@ -10,7 +10,8 @@ from odoo.tests import tagged
 
 from .common_inbound import SECRET, InboundCommon, iso
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+# A real 1x1 PNG: the type of a proof of delivery is read from its bytes.
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 
 
 @tagged("post_install", "-at_install")

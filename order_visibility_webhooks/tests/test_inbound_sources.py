@@ -43,11 +43,13 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         source = self.env["order.visibility.webhook.source"].create({"name": "New 3PL", "code": "new-3pl"})
         self.assertEqual(len(secret_key(source.secret)), 32, "a whsec_ secret of 32 random bytes")
         self.assertFalse(source.secret_revealed, "shown in the form until the admin has copied it")
+        old = source.secret
         source.action_hide_secret()
         self.assertTrue(source.secret_revealed)
-        self.assertEqual(source.secret_hint, f"whsec_…{source.secret[-4:]}")
-        old = source.secret
+        self.assertFalse(source.secret, "once hidden, never readable again")
+        self.assertEqual(source.secret_hint, f"whsec_…{old[-4:]}")
         source.action_generate_secret()
+        self.assertTrue(source.secret)
         self.assertNotEqual(source.secret, old)
         self.assertFalse(source.secret_revealed, "a new secret is shown once again")
         self.assertIn("Secret replaced", source.message_ids[0].body, "the change is audited")

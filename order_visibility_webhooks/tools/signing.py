@@ -11,12 +11,20 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 
 SECRET_PREFIX = "whsec_"
 MIN_KEY_BYTES = 24
 MAX_KEY_BYTES = 64
 TIMESTAMP_TOLERANCE = 5 * 60  # seconds, either way
+# What a receiver accepts in the three headers, checked before anything else:
+# an id of printable ASCII, unix seconds in ASCII digits (str.isdigit() also
+# accepts '²' or '٣', which int() then refuses or reads), a bounded header
+# of signatures.
+MESSAGE_ID_RE = re.compile(r"[\x20-\x7e]{1,255}")
+TIMESTAMP_RE = re.compile(r"[0-9]{1,10}")
+MAX_SIGNATURE_HEADER_LENGTH = 1024
 
 
 class InvalidSecret(ValueError):
@@ -59,7 +67,7 @@ def verify(secrets_, msg_id, timestamp, body, header):
     Constant-time comparison; the timestamp window is the caller's to check
     (see ``timestamp_is_fresh``) so that it can answer with its own reason.
     """
-    offered = [part[3:] for part in (header or "").split() if part.startswith("v1,")]
+    offered = [part[3:] for part in (header or "").split() if part.startswith("v1,") and part.isascii()]
     if not offered:
         return False
     for secret in secrets_:
