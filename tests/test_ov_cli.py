@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,22 +98,33 @@ def test_stale_postgresql_lock_file(tmp_path):
 
 
 def test_checkout_in_a_private_home_folder(tmp_path):
-    """A clone inside a 0700 folder (root's home): the cluster starts, stops
-    and starts again, and its owner can reach it."""
+    """A clone inside a 0700 folder (root's home), on a machine where no run
+    made the clusters' home yet: the cluster starts, stops and starts again,
+    and its owner can reach it."""
     home = tmp_path / "home"
     clone = home / "order-visibility"
     clone.mkdir(parents=True)
     home.chmod(0o700)
     shutil.copy2(REPO / "ov", clone / "ov")
     state = clone / ".ov"
-    cluster = cluster_of(state, clone / "ov")
+    # A clusters' home no earlier run made (as /var/lib/order-visibility on a
+    # new machine), in a folder PostgreSQL's user may enter.
+    parent = Path(tempfile.mkdtemp(prefix="ov-clusters-", dir="/tmp"))
+    parent.chmod(0o755)  # as /var/lib
+    clusters_home = parent / "order-visibility"
+    env = dict(own_environ(), OV_STATE_DIR=str(state), OV_CLUSTER_HOME=str(clusters_home))
+    status = subprocess.run(
+        [sys.executable, str(clone / "ov"), "status"], capture_output=True, text=True, env=env, timeout=60, check=True
+    )
+    cluster = Path(re.search(r"private PostgreSQL cluster in (\S+)", status.stdout)[1])
     if os.geteuid() == 0:
-        assert cluster.parent == Path("/var/lib/order-visibility"), cluster
+        assert cluster.parent == clusters_home, cluster
+        assert not clusters_home.exists(), "the test starts where a new machine starts"
     else:
         assert cluster == state, "a user's own cluster stays in the checkout"
     run = [sys.executable, str(clone / "ov")]
     try:
-        started = subprocess.run([*run, "pg"], capture_output=True, text=True, timeout=300, check=False)
+        started = subprocess.run([*run, "pg"], capture_output=True, text=True, env=env, timeout=300, check=False)
         assert started.returncode == 0, started.stdout + started.stderr
         assert f"private PostgreSQL cluster in {cluster}" in started.stdout
         answer = subprocess.run(
@@ -123,14 +135,13 @@ def test_checkout_in_a_private_home_folder(tmp_path):
             check=False,
         )
         assert answer.stdout.strip() == "42", answer.stdout + answer.stderr
-        stopped = subprocess.run([*run, "stop"], capture_output=True, text=True, timeout=120, check=False)
+        stopped = subprocess.run([*run, "stop"], capture_output=True, text=True, env=env, timeout=120, check=False)
         assert "private PostgreSQL cluster stopped" in stopped.stdout, stopped.stdout + stopped.stderr
-        again = subprocess.run([*run, "pg"], capture_output=True, text=True, timeout=300, check=False)
+        again = subprocess.run([*run, "pg"], capture_output=True, text=True, env=env, timeout=300, check=False)
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
-        subprocess.run([*run, "stop"], capture_output=True, timeout=120, check=False)
-        if cluster != state:
-            shutil.rmtree(cluster, ignore_errors=True)
+        subprocess.run([*run, "stop"], capture_output=True, env=env, timeout=120, check=False)
+        shutil.rmtree(clusters_home.parent, ignore_errors=True)
 
 
 @pytest.mark.parametrize("command", ["run", "test", "stop", "lint", "pg", "status"])
