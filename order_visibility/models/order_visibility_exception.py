@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from .order_visibility import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES, boolean_search
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
@@ -268,7 +268,8 @@ class OrderVisibilityException(models.Model):
                 {
                     "activity_type_id": todo.id,
                     "summary": e.type_id.name,
-                    "note": e.detail or "",
+                    # The detail can quote a sender's words (a carrier's reason): text, never HTML.
+                    "note": plaintext2html(e.detail) if e.detail else "",
                     "automated": True,
                     "date_deadline": today,
                     "res_model_id": model_id,

@@ -333,3 +333,23 @@ class TestExceptions(OrderVisibilityCommon):
         self.assertEqual(visibility.last_transition_id.cause, "reconciliation")
         self.run_cron("order_visibility.ir_cron_reconcile")
         self.assertEqual(self.env["ir.config_parameter"].get_param("order_visibility.last_drift"), "0")
+
+    def test_the_owners_to_do_quotes_the_detail_as_text(self):
+        """A detail can quote a sender's words (a carrier's reason): never HTML in the owner's to-do."""
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        visibility = self.visibility(order)
+        Exception_ = self.env["order.visibility.exception"]
+        forged = '<img src=x onerror="alert(1)">Truck <b>late</b>'
+        Exception_._sync(
+            "delivery_exception",
+            {(visibility.id, "sale.order", order.id): {"detail": forged, "owner_id": self.ov_user.id}},
+            visibility,
+        )
+        opened = self.exceptions(order, "delivery_exception")
+        self.assertEqual(opened.detail, forged, "the plain text field keeps the text as it came")
+        note = opened.activity_ids.note
+        self.assertIn("&lt;img src=x onerror=", note)
+        self.assertNotIn("<img", note)
+        self.assertNotIn("<b>", note)
