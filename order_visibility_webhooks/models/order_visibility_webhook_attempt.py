@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class OrderVisibilityWebhookAttempt(models.Model):
@@ -22,3 +23,6 @@ class OrderVisibilityWebhookAttempt(models.Model):
     response = fields.Text("Response (truncated)", readonly=True)
     error = fields.Char(readonly=True)
     success = fields.Boolean(readonly=True)
+
+    def write(self, vals):  # pylint: disable=method-required-super
+        raise AccessError(self.env._("Webhook delivery attempts are a log and cannot be edited."))

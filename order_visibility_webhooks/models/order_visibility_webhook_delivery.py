@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+import http.client
 import json
 import logging
 import random
@@ -8,14 +9,13 @@ from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2.errors
-import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import signing
-from .order_visibility_webhook_endpoint import TEST_EVENT_TYPE, _param_int
+from ..tools import outbound_http, signing
+from .order_visibility_webhook_endpoint import ADMIN_GROUP, TEST_EVENT_TYPE, _param_int
 
 _logger = logging.getLogger(__name__)
 
@@ -77,6 +77,25 @@ class OrderVisibilityWebhookDelivery(models.Model):
 
     _due_idx = models.Index("(next_attempt_at, id) WHERE state IN ('pending', 'failed')")
     _order_seq_idx = models.Index("(endpoint_id, sale_order_id, sequence)")
+
+    @api.constrains("company_id", "endpoint_id")
+    def _check_endpoint_company(self):
+        if any(delivery.company_id != delivery.endpoint_id.company_id for delivery in self):
+            raise ValidationError(self.env._("A webhook delivery belongs to the company of its endpoint."))
+
+    # ------------------------------------------------------------------
+    # A log: written by the engine only
+    # ------------------------------------------------------------------
+
+    def write(self, vals):  # pylint: disable=method-required-super
+        raise AccessError(
+            self.env._("Webhook deliveries are a log and cannot be edited; retry or replay them instead.")
+        )
+
+    def _write_internal(self, vals):
+        """The engine's writes (dispatcher, retry, backlog), as superuser: callers
+        check the caller's access first."""
+        return super(OrderVisibilityWebhookDelivery, self.sudo()).write(vals)  # pylint: disable=super-method-mismatch
 
     # ------------------------------------------------------------------
     # Emission
@@ -239,12 +258,22 @@ class OrderVisibilityWebhookDelivery(models.Model):
     # User actions
     # ------------------------------------------------------------------
 
+    def _check_admin_access(self):
+        """Administrators only, on deliveries of their companies' endpoints (the
+        record rules of both): checked before anything done as superuser."""
+        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(self.env._("Only Order Visibility administrators retry or replay webhook deliveries."))
+        self.check_access("read")
+        self.endpoint_id.check_access("write")
+
     def action_retry(self):
-        """Send the selected failed or dead deliveries again, with a fresh set of attempts."""
+        """Send the selected failed or dead deliveries again, with a fresh set of attempts.
+        Administrators of the deliveries' companies."""
+        self._check_admin_access()
         retryable = self.filtered(lambda d: d.state in ("failed", "dead"))
         if not retryable:
             raise UserError(self.env._("Only failed or dead deliveries can be retried."))
-        retryable.sudo().write(
+        retryable._write_internal(
             {"state": "pending", "attempt_count": 0, "next_attempt_at": fields.Datetime.now(), "claimed_at": False}
         )
         self.env.ref("order_visibility_webhooks.ir_cron_dispatch")._trigger()
@@ -252,6 +281,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
 
     def _replay(self):
         """New pending rows re-sending the same event ids and payload bytes (receivers dedupe)."""
+        self._check_admin_access()
         deliveries = self.sudo().create(
             [
                 {
@@ -278,7 +308,12 @@ class OrderVisibilityWebhookDelivery(models.Model):
 
     @api.model
     def _cron_dispatch(self):
-        """Scheduled action: send what is due, batch after batch, until done or out of time."""
+        """Scheduled action: send what is due, batch after batch, until done or out of time.
+
+        ``sessions`` ({endpoint id: ``outbound_http.Connection``}) lives for the
+        whole run: keep-alive connections, and the endpoints that timed out,
+        left alone until the next run.
+        """
         sessions = {}
         try:
             self._release_stale_claims()
@@ -308,8 +343,10 @@ class OrderVisibilityWebhookDelivery(models.Model):
         self.env.invalidate_all()
 
     @api.model
-    def _claim(self, limit=BATCH_SIZE, now=None):
+    def _claim(self, limit=BATCH_SIZE, now=None, skip_endpoint_ids=()):
         """Take up to ``limit`` due deliveries for this worker and commit them as ``sending``.
+
+        ``skip_endpoint_ids``: endpoints left alone in this run (they timed out).
 
         ``FOR UPDATE SKIP LOCKED``: concurrent dispatchers take disjoint rows.
         Per (endpoint, order), a delivery is taken only when every earlier one
@@ -330,6 +367,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                     """SELECT d.id FROM order_visibility_webhook_delivery d
                          JOIN order_visibility_webhook_endpoint e ON e.id = d.endpoint_id AND e.active
                         WHERE d.state IN ('pending', 'failed') AND d.next_attempt_at <= %(now)s
+                          AND NOT d.endpoint_id = ANY(%(skip)s)
                           AND NOT EXISTS (
                               SELECT 1 FROM order_visibility_webhook_delivery p
                                WHERE p.endpoint_id = d.endpoint_id AND p.sale_order_id = d.sale_order_id
@@ -341,6 +379,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
                           FOR UPDATE OF d SKIP LOCKED""",
                     now=now,
                     limit=limit,
+                    skip=list(skip_endpoint_ids),
                 ),
                 log_exceptions=False,
             )
@@ -380,8 +419,13 @@ class OrderVisibilityWebhookDelivery(models.Model):
 
     @api.model
     def _dispatch_batch(self, limit=BATCH_SIZE, now=None, sessions=None):
-        """Claim one batch, send it, record the outcomes; returns how many were claimed."""
-        deliveries = self._claim(limit, now)
+        """Claim one batch, send it, record the outcomes; returns how many were claimed.
+
+        ``sessions``: {endpoint id: ``outbound_http.Connection``} kept by the
+        caller across the batches of a run (see ``_cron_dispatch``).
+        """
+        skip = [endpoint_id for endpoint_id, session in (sessions or {}).items() if session.timed_out]
+        deliveries = self._claim(limit, now, skip_endpoint_ids=skip)
         if deliveries:
             own_sessions = sessions is None
             sessions = {} if own_sessions else sessions
@@ -419,37 +463,57 @@ class OrderVisibilityWebhookDelivery(models.Model):
     def _send(self, sessions, now=None):
         """Send claimed deliveries (``sending``), per endpoint and in sequence order per order.
 
+        Per endpoint: its URL is checked again and the connection goes to the
+        addresses checked; a delivery whose company is not its endpoint's is
+        dead-lettered unsent; after an attempt that timed out, the endpoint's
+        other deliveries go back to pending untouched (retried next run).
+
         Returns {endpoint id: [success of each attempt, in order]} for the health update.
         """
         now = now or fields.Datetime.now()
         health = {}
-        self.fetch(["endpoint_id", "event_id", "payload", "sale_order_id", "sequence", "attempt_count"])
+        self.fetch(["endpoint_id", "company_id", "event_id", "payload", "sale_order_id", "sequence", "attempt_count"])
         attempts, released = [], self.browse()
         by_endpoint = defaultdict(self.browse)
         for delivery in self.sorted(lambda d: (d.endpoint_id.id, d.sale_order_id.id, d.sequence, d.id)):
             by_endpoint[delivery.endpoint_id] |= delivery
-        for endpoint_record, deliveries in by_endpoint.items():
+        for endpoint_record, claimed in by_endpoint.items():
             endpoint = endpoint_record.sudo()
+            foreign = claimed.filtered(lambda d, endpoint=endpoint: d.company_id != endpoint.company_id)
+            for delivery in foreign:
+                error = self.env._(
+                    "Refused: the delivery belongs to %(company)s, its endpoint to %(endpoint_company)s; never sent.",
+                    company=delivery.company_id.name,
+                    endpoint_company=endpoint.company_id.name,
+                )
+                result = {"status_code": 0, "latency_ms": 0, "response": "", "error": error, "ok": False}
+                attempts.append((delivery, endpoint, dict(result, dead=True)))
+            deliveries = claimed - foreign
+            session = sessions.get(endpoint.id)
+            if not deliveries:
+                continue
+            if session is not None and session.timed_out:
+                released |= deliveries
+                continue
             refusal = None
             try:
-                endpoint._check_target_url(endpoint.url)
+                target = endpoint._check_target_url(endpoint.url)
             except UserError as error:
                 refusal = self.env._("Refused at send time: %(reason)s", reason=error.args[0])
+            else:
+                if session is None:
+                    session = sessions[endpoint.id] = outbound_http.Connection(target)
+                else:
+                    session.use(target)
             secrets = endpoint._signing_secrets(now)
-            session = sessions.get(endpoint.id)
-            if session is None:
-                session = sessions[endpoint.id] = requests.Session()
-                session.headers["User-Agent"] = USER_AGENT
-                # Proxy settings of the environment, looked up once per session
-                # instead of on every request (a third of the CPU per delivery).
-                session.proxies.update(requests.utils.get_environ_proxies(endpoint.url))
-                session.trust_env = False
             failed_orders = set()
             outcomes = []
             for delivery in deliveries:
                 order_key = delivery.sale_order_id.id
-                if order_key and order_key in failed_orders:
-                    released |= delivery  # an earlier event of this order failed: keep the order
+                if (order_key and order_key in failed_orders) or (not refusal and session.timed_out):
+                    # An earlier event of this order failed (keep the order), or
+                    # the receiver ran out of time: not this batch.
+                    released |= delivery
                     continue
                 if refusal:
                     result = {"status_code": 0, "latency_ms": 0, "response": "", "error": refusal, "ok": False}
@@ -463,16 +527,19 @@ class OrderVisibilityWebhookDelivery(models.Model):
                 health[endpoint.id] = outcomes
         self._record_attempts(attempts, now)
         if released:
-            released.write({"state": "pending", "claimed_at": False})
+            released._write_internal({"state": "pending", "claimed_at": False})
         return health
 
-    def _post(self, session, secrets, timeout):
-        """One HTTP attempt; never raises, never follows redirects, reads at most RESPONSE_CAP bytes."""
+    def _post(self, connection, secrets, timeout):
+        """One HTTP attempt through ``connection`` (an ``outbound_http.Connection``);
+        never raises, never follows redirects, reads at most RESPONSE_CAP bytes,
+        takes at most ``timeout`` seconds in all."""
         self.ensure_one()
         body = self.payload.encode()
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
             "webhook-id": self.event_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signing.signature_header(secrets, self.event_id, timestamp, body),
@@ -480,25 +547,11 @@ class OrderVisibilityWebhookDelivery(models.Model):
         start = time.monotonic()
         status, text, error = 0, "", ""
         try:
-            with session.post(
-                self.endpoint_id.sudo().url,
-                data=body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                status = response.status_code
-                chunks, size = [], 0
-                for chunk in response.iter_content(1024):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= RESPONSE_CAP:
-                        break
-                text = b"".join(chunks)[:RESPONSE_CAP].decode("utf-8", "replace")
-        except requests.Timeout:
+            status, answer = connection.post(body, headers, timeout, RESPONSE_CAP)
+            text = answer[:RESPONSE_CAP].decode("utf-8", "replace")
+        except TimeoutError:
             error = self.env._("No answer within %(timeout)s s.", timeout=timeout)
-        except requests.RequestException as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             error = self.env._("Connection failed: %(error)s", error=type(exc).__name__)
         latency = int((time.monotonic() - start) * 1000)
         ok = not error and 200 <= status < 300
@@ -513,7 +566,7 @@ class OrderVisibilityWebhookDelivery(models.Model):
         """Write the attempts (one batched insert) and each delivery's new state."""
         if not attempts:
             return
-        self.env["order.visibility.webhook.attempt"].create(
+        self.env["order.visibility.webhook.attempt"].sudo().create(
             [
                 {
                     "delivery_id": delivery.id,
@@ -539,11 +592,11 @@ class OrderVisibilityWebhookDelivery(models.Model):
             }
             if result["ok"]:
                 vals.update(state="delivered", delivered_at=now)
-            elif count >= endpoint.max_attempts:
+            elif result.get("dead") or count >= endpoint.max_attempts:
                 vals.update(state="dead")
             else:
                 vals.update(state="failed", next_attempt_at=now + timedelta(seconds=backoff_delay(count)))
-            delivery.write(vals)
+            delivery._write_internal(vals)
 
     # ------------------------------------------------------------------
     # Retention

@@ -1,16 +1,26 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import ipaddress
-import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..tools import signing
+from ..tools import outbound_http, signing
 
+ADMIN_GROUP = "order_visibility.group_order_visibility_admin"
 ALLOW_PRIVATE_PARAM = "order_visibility_webhooks.allow_private_targets"
 TEST_EVENT_TYPE = "webhook.test"
+# Kept by the server (secret reveal and rotation, health): never written by a user.
+ENGINE_FIELDS = frozenset(
+    {
+        "secret_shown",
+        "previous_secret_expires_at",
+        "last_success_at",
+        "consecutive_failures",
+        "failing_since",
+        "disabled_reason",
+    }
+)
 
 
 def _param_int(env, key, default):
@@ -58,13 +68,19 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         default=24,
         help="After a rotation, the previous secret keeps signing next to the new one for this long.",
     )
-    # Secrets: administrators only (field groups), never tracked, never copied.
-    secret = fields.Char(
-        groups="order_visibility.group_order_visibility_admin",
-        copy=False,
-        help="whsec_ followed by base64; leave empty to let the server generate one.",
+    # Secrets: read by superuser code only (the dispatcher, the one-time reveal);
+    # never tracked, never copied, never read back by anyone. Administrators
+    # may set ``secret`` (see _has_field_access), or type one in the form.
+    secret = fields.Char(groups=fields.NO_ACCESS, copy=False, default=lambda self: signing.generate_secret())
+    previous_secret = fields.Char(groups=fields.NO_ACCESS, copy=False)
+    new_secret = fields.Char(
+        "Signing Secret",
+        compute="_compute_new_secret",
+        inverse="_inverse_new_secret",
+        groups=ADMIN_GROUP,
+        help="whsec_ followed by base64; leave empty to let the server generate one. "
+        "It is never shown again once saved.",
     )
-    previous_secret = fields.Char(groups="order_visibility.group_order_visibility_admin", copy=False)
     previous_secret_expires_at = fields.Datetime(readonly=True, copy=False)
     secret_shown = fields.Boolean(readonly=True, copy=False)
     # Health
@@ -99,6 +115,24 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             endpoint.pending_count = sum(counts.get((endpoint.id, s), 0) for s in ("pending", "sending", "failed"))
             endpoint.dead_count = counts.get((endpoint.id, "dead"), 0)
 
+    def _has_field_access(self, field, operation):
+        if field.name == "secret" and operation == "write" and not self.env.su:
+            return self.env.user.has_group(ADMIN_GROUP)  # write-only: set, never read back
+        return super()._has_field_access(field, operation)
+
+    def _compute_new_secret(self):
+        self.new_secret = False  # write-only: a secret is never read back
+
+    def _inverse_new_secret(self):
+        typed = self.filtered("new_secret")
+        if not typed:
+            return
+        typed._check_admin_access()
+        for endpoint in typed:
+            self._check_secret_value(endpoint.new_secret)
+            endpoint._write_internal({"secret": endpoint.new_secret, "secret_shown": True})
+        typed.invalidate_recordset(["new_secret"])  # not even kept in this transaction's cache
+
     # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
@@ -112,10 +146,16 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     def _check_target_url(self, url):
         """Refuse ``url`` unless it is a safe target; raise a translated UserError saying why.
 
-        https only; every address the host name resolves to must be public,
-        unless ``order_visibility_webhooks.allow_private_targets`` is set (then
-        private, loopback and link-local targets are accepted, over http too).
+        https only; the host name is resolved once and every address it
+        resolves to must be globally routable (``outbound_http.is_public_address``:
+        private, loopback, link-local, shared 100.64.0.0/10, multicast, reserved
+        and the IPv6 forms carrying such an IPv4 address are refused), unless
+        ``order_visibility_webhooks.allow_private_targets`` is set (then they
+        are accepted, over http too when every address is non-public).
         Called at save time and again before each batch is sent (DNS changes).
+
+        Returns the ``outbound_http.Target``: the dispatcher connects to the
+        addresses checked here, never to a second answer of the resolver.
         """
         try:
             parts = urlsplit((url or "").strip())
@@ -126,26 +166,18 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             raise UserError(self.env._("The webhook URL %(url)s is not a valid http(s) URL.", url=url or ""))
         if parts.username or parts.password:
             raise UserError(self.env._("The webhook URL must not carry a user name or password."))
+        port = port or (443 if parts.scheme == "https" else 80)
         try:
-            infos = socket.getaddrinfo(
-                parts.hostname, port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP
-            )
-        except (socket.gaierror, UnicodeError):
+            addresses = outbound_http.resolve(parts.hostname, port)
+        except (OSError, UnicodeError):
             raise UserError(
                 self.env._("The host name %(host)s of the webhook URL cannot be resolved.", host=parts.hostname)
             ) from None
-        private = []
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-            if (
-                address.is_private
-                or address.is_loopback
-                or address.is_link_local
-                or address.is_reserved
-                or address.is_multicast
-                or address.is_unspecified
-            ):
-                private.append(str(address))
+        private = {
+            outbound_http.sockaddr_ip(sockaddr)
+            for _family, sockaddr in addresses
+            if not outbound_http.is_public_address(outbound_http.sockaddr_ip(sockaddr))
+        }
         allow_private = self._allow_private_targets()
         if private and not allow_private:
             raise UserError(
@@ -153,12 +185,17 @@ class OrderVisibilityWebhookEndpoint(models.Model):
                     "The webhook URL %(url)s points to a private, loopback or link-local address (%(address)s). "
                     "Such targets are refused unless the system parameter %(param)s is set.",
                     url=url,
-                    address=", ".join(sorted(set(private))),
+                    address=", ".join(sorted(private)),
                     param=ALLOW_PRIVATE_PARAM,
                 )
             )
-        if parts.scheme != "https" and not (allow_private and len(private) == len(infos)):
+        every_private = len(private) == len({outbound_http.sockaddr_ip(s) for _f, s in addresses})
+        if parts.scheme != "https" and not (allow_private and every_private):
             raise UserError(self.env._("The webhook URL %(url)s must use HTTPS.", url=url))
+        path = parts.path or "/"
+        if parts.query:
+            path = f"{path}?{parts.query}"
+        return outbound_http.Target(parts.scheme, parts.hostname, port, path, addresses)
 
     @api.constrains("url")
     def _check_url(self):
@@ -180,6 +217,24 @@ class OrderVisibilityWebhookEndpoint(models.Model):
                 )
             ) from None
 
+    def _check_company_unchanged(self, company_id):
+        if any(endpoint.company_id.id != company_id for endpoint in self):
+            raise ValidationError(
+                self.env._(
+                    "The company of a webhook endpoint cannot be changed: its events, deliveries and secret "
+                    "belong to its company. Create an endpoint in the other company instead."
+                )
+            )
+
+    def _check_engine_fields(self, vals):
+        if not self.env.su and ENGINE_FIELDS.intersection(vals):
+            raise AccessError(
+                self.env._(
+                    "The health and secret state of a webhook endpoint are kept by the server: %(fields)s.",
+                    fields=", ".join(sorted(ENGINE_FIELDS.intersection(vals))),
+                )
+            )
+
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
@@ -187,17 +242,22 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_engine_fields(vals)
+            # Set by an administrator (``secret`` or the form's ``new_secret``),
+            # else generated (the field's default) and shown once.
             if vals.get("secret"):
                 self._check_secret_value(vals["secret"])
-                vals["secret_shown"] = True  # the admin typed it: nothing to show
+                vals["secret_shown"] = True  # typed by whoever created it: nothing to show
             else:
-                vals["secret"] = signing.generate_secret()
-                vals["secret_shown"] = False
+                vals.pop("secret", None)
         endpoints = super().create(vals_list)
         self.env.registry.clear_cache()
         return endpoints
 
     def write(self, vals):
+        if "company_id" in vals:
+            self._check_company_unchanged(vals["company_id"])
+        self._check_engine_fields(vals)
         if vals.get("secret"):
             self._check_secret_value(vals["secret"])
             vals = dict(vals, secret_shown=True)
@@ -205,7 +265,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             vals = {k: v for k, v in vals.items() if k != "secret"}  # a secret cannot be emptied
         reenabled = self.filtered(lambda e: not e.active) if vals.get("active") else self.browse()
         result = super().write(vals)
-        if "secret" in vals:
+        if vals.get("secret") or vals.get("new_secret"):
             for endpoint in self:
                 endpoint.message_post(body=self.env._("Signing secret replaced."), subtype_xmlid="mail.mt_note")
         if reenabled:
@@ -240,6 +300,22 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         return frozenset(company_id for (company_id,) in rows)
 
     # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+
+    def _check_admin_access(self):
+        """Administrators only, on endpoints of their companies (the record
+        rules): checked before anything is done as superuser on ``self``."""
+        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
+            raise AccessError(self.env._("Only Order Visibility administrators manage webhook endpoints and secrets."))
+        self.check_access("write")
+
+    def _write_internal(self, vals):
+        """Write engine-kept fields (secrets, reveal, health) as superuser, without
+        the user-facing ``write`` rules: callers check the access first."""
+        return super(OrderVisibilityWebhookEndpoint, self.sudo()).write(vals)  # pylint: disable=super-method-mismatch
+
+    # ------------------------------------------------------------------
     # Secrets
     # ------------------------------------------------------------------
 
@@ -258,23 +334,15 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             secrets.append(endpoint.previous_secret)
         return secrets
 
-    def _write_internal(self, vals):
-        """Write engine-kept fields (secret rotation, health) without the
-        user-facing ``write`` rules (secret validation, re-enable backlog)."""
-        return super().write(vals)  # pylint: disable=super-method-mismatch
-
-    def _check_admin(self):
-        if not self.env.user.has_group("order_visibility.group_order_visibility_admin"):
-            raise AccessError(self.env._("Only Order Visibility administrators manage webhook secrets."))
-
     def action_rotate_secret(self):
-        """A new secret; the previous one keeps signing for the overlap, then expires."""
+        """A new secret; the previous one keeps signing for the overlap, then expires.
+        Administrators of the endpoint's company; returns the one-time reveal."""
         self.ensure_one()
-        self._check_admin()
+        self._check_admin_access()
         now = fields.Datetime.now()
         endpoint = self.sudo()
         expires = now + timedelta(hours=endpoint.rotation_overlap_hours)
-        endpoint._write_internal(
+        self._write_internal(
             {
                 "previous_secret": endpoint.secret,
                 "previous_secret_expires_at": expires,
@@ -293,23 +361,27 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         return self.action_show_secret()
 
     def action_show_secret(self):
-        """Show the current secret once (after creation or rotation)."""
+        """Show the current secret once (after creation or rotation), to an
+        administrator of the endpoint's company.
+
+        As Odoo shows a new API key: the secret travels in the returned action
+        only (the dialog's default value) and is stored nowhere else than on
+        the endpoint, which nobody reads back; ``secret_shown`` makes it once.
+        """
         self.ensure_one()
-        self._check_admin()
+        self._check_admin_access()
         endpoint = self.sudo()
         if endpoint.secret_shown:
             raise UserError(self.env._("This secret was already shown once; rotate it to get a new one."))
-        wizard = self.env["order.visibility.webhook.secret.wizard"].create(
-            {"endpoint_id": self.id, "secret": endpoint.secret}
-        )
-        endpoint._write_internal({"secret_shown": True})
+        secret = endpoint.secret
+        self._write_internal({"secret_shown": True})
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Signing Secret"),
-            "res_model": wizard._name,
-            "res_id": wizard.id,
-            "view_mode": "form",
+            "res_model": "order.visibility.webhook.secret.wizard",
+            "views": [(False, "form")],
             "target": "new",
+            "context": {"default_endpoint_id": self.id, "default_secret": secret},
         }
 
     # ------------------------------------------------------------------
@@ -317,10 +389,11 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     # ------------------------------------------------------------------
 
     def action_send_test_event(self):
-        """Queue a signed ``webhook.test`` event for each endpoint; the dispatcher sends it."""
-        self._check_admin()
+        """Queue a signed ``webhook.test`` event for each endpoint; the dispatcher sends it.
+        Administrators of the endpoints' companies."""
+        self._check_admin_access()
         Delivery = self.env["order.visibility.webhook.delivery"].sudo()
-        deliveries = Delivery._queue_test_events(self)
+        deliveries = Delivery._queue_test_events(self.sudo())
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -335,7 +408,9 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         }
 
     def action_view_deliveries(self):
+        """The endpoint's delivery log. Administrators of the endpoint's company."""
         self.ensure_one()
+        self._check_admin_access()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "order_visibility_webhooks.order_visibility_webhook_delivery_action"
         )
@@ -350,7 +425,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             .sudo()
             .search([("endpoint_id", "in", self.ids), ("state", "in", ("pending", "failed"))])
         )
-        deliveries.write({"next_attempt_at": fields.Datetime.now()})
+        deliveries._write_internal({"next_attempt_at": fields.Datetime.now()})
         self.env.ref("order_visibility_webhooks.ir_cron_dispatch")._trigger()
 
     def _record_health(self, outcomes, now):
@@ -380,8 +455,8 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             count=failures,
             since=fields.Datetime.to_string(failing_since),
         )
-        self.write({"active": False, "disabled_reason": reason})
-        admins = self.env.ref("order_visibility.group_order_visibility_admin").all_user_ids.filtered(
+        self.sudo().write({"active": False, "disabled_reason": reason})
+        admins = self.env.ref(ADMIN_GROUP).all_user_ids.filtered(
             lambda u: not u.share and self.company_id in u.company_ids
         )
         for admin in admins:

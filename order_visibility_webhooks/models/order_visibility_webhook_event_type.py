@@ -1,5 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+# What receivers rely on: the type in payloads and the version of its schema.
+CONTRACT_FIELDS = frozenset({"code", "schema_version"})
 
 
 class OrderVisibilityWebhookEventType(models.Model):
@@ -19,3 +23,13 @@ class OrderVisibilityWebhookEventType(models.Model):
     sequence = fields.Integer(default=10)
 
     _code_unique = models.Constraint("UNIQUE(code)", "An event type code must be unique.")
+
+    def write(self, vals):
+        if not self.env.su and CONTRACT_FIELDS.intersection(vals):
+            raise UserError(
+                self.env._(
+                    "The code and schema version of a webhook event type are what receivers rely on; "
+                    "only their name, description and order can be changed."
+                )
+            )
+        return super().write(vals)

@@ -207,7 +207,7 @@ class TestDispatcher(WebhookCommon):
         self.create_endpoint()
         self.confirmed_order()
         [delivery] = self.deliveries()
-        delivery.sudo().write({"state": "sending", "claimed_at": fields.Datetime.now() - timedelta(hours=2)})
+        delivery._write_internal({"state": "sending", "claimed_at": fields.Datetime.now() - timedelta(hours=2)})
         self.flush()
         self.env["order.visibility.webhook.delivery"]._release_stale_claims()
         self.assertEqual(delivery.state, "pending")

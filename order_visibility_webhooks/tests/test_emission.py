@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 
 from odoo.exceptions import UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from .common import WebhookCommon
 
@@ -58,7 +58,7 @@ class TestEmission(WebhookCommon):
         endpoint = self.create_endpoint(rotation_overlap_hours=2)
         old = endpoint.sudo().secret
         action = endpoint.action_rotate_secret()
-        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard = Form(self.env[action["res_model"]].with_context(**action["context"]))
         new = endpoint.sudo().secret
         self.assertNotEqual(old, new)
         self.assertEqual(wizard.secret, new, "the new secret is shown once to the admin")

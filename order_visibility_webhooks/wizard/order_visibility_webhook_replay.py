@@ -41,7 +41,10 @@ class OrderVisibilityWebhookReplay(models.TransientModel):
             wizard.event_count = len(wizard._events()) if ok else 0
 
     def action_replay(self):
+        """Administrators of the endpoint's company: new deliveries of its events in the range."""
         self.ensure_one()
+        self.check_access("write")
+        self.endpoint_id._check_admin_access()
         if self.date_from > self.date_to:
             raise UserError(self.env._("The start of the range must come before its end."))
         events = self._events()
