@@ -8,7 +8,6 @@
     "author": "Order Visibility contributors",
     "license": "LGPL-3",
     "depends": ["order_visibility", "mail"],
-    "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
         "security/order_visibility_webhooks_security.xml",

@@ -116,6 +116,9 @@ class TestPublicMethods(OrderVisibilityCommon):
         cls.exception = cls.visibility_short.exception_ids.filtered(lambda e: e.code == "stock_shortage")
         cls.approval = Visibility.search([("sale_order_id", "=", cls.order_approval.id)]).approval_ids
         cls.exception_type = cls.exception.type_id
+        cls.type_a = cls.env["order.visibility.exception.type"].create(
+            {"code": "customs_hold", "name": "Customs hold", "company_id": cls.company.id}
+        )
         cls.invoice = cls.init_invoice("out_invoice", partner=cls.customer, amounts=[100.0])
         cls.move = cls.order_short.picking_ids.move_ids[:1]
 
@@ -138,6 +141,14 @@ class TestPublicMethods(OrderVisibilityCommon):
                 }
             )
         )
+        cls.attempt = (
+            cls.env["order.visibility.webhook.attempt"]
+            .sudo()
+            .create(
+                {"delivery_id": cls.delivery.id, "attempted_at": fields.Datetime.now(), "number": 6, "error": "timeout"}
+            )
+        )
+        cls.event_type = cls.env.ref("order_visibility_webhooks.event_type_status_changed")
         cls.source = cls.env["order.visibility.webhook.source"].create(
             {"name": "Carrier A", "code": "carrier-matrix", "company_id": cls.company.id}
         )
@@ -255,6 +266,12 @@ class TestPublicMethods(OrderVisibilityCommon):
             ("order.visibility.exception", "action_draft_customer_update"): lambda as_user: as_user(
                 self.exception
             ).action_draft_customer_update(),
+            ("order.visibility.exception.type", "create"): lambda as_user: (
+                Types := as_user(self.env["order.visibility.exception.type"])
+            ).create({"code": "port_strike", "name": "Port strike", "company_id": Types.env.company.id}),
+            ("order.visibility.exception.type", "write"): lambda as_user: as_user(self.type_a).write(
+                {"escalation_hours": 4}
+            ),
             ("order.visibility.exception.type", "action_open_exceptions"): lambda as_user: as_user(
                 self.exception_type
             ).action_open_exceptions(),
@@ -328,6 +345,18 @@ class TestPublicMethods(OrderVisibilityCommon):
             ("order.visibility.webhook.delivery", "action_retry"): lambda as_user: as_user(
                 self.delivery
             ).action_retry(),
+            ("order.visibility.webhook.delivery", "write"): lambda as_user: as_user(self.delivery).write(
+                {"payload": '{"forged": true}'}
+            ),
+            ("order.visibility.webhook.attempt", "write"): lambda as_user: as_user(self.attempt).write(
+                {"error": "forged"}
+            ),
+            ("order.visibility.webhook.event.type", "write"): lambda as_user: as_user(self.event_type).write(
+                {"sequence": 5}
+            ),
+            ("order.visibility.webhook.secret.wizard", "create"): lambda as_user: wizard(
+                as_user, "order.visibility.webhook.secret.wizard", {"endpoint_id": self.endpoint.id}
+            ),
             ("order.visibility.webhook.replay", "action_replay"): lambda as_user: wizard(
                 as_user,
                 "order.visibility.webhook.replay",

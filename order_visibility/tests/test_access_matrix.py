@@ -749,7 +749,7 @@ class TestAccessMatrix(OrderVisibilityCommon):
 
     def test_exception_types_stay_in_the_companies_of_their_author(self):
         manager_a = self.users["ov_manager"]
-        with self.rolled_back(), self.assertRaises((AccessError, ValidationError)):
+        with self.rolled_back(), self.assertRaisesRegex(ValidationError, "you do not work in that company"):
             self.as_user(self.env["order.visibility.exception.type"], manager_a).create(
                 {"code": "customs_hold", "name": "Customs hold", "company_id": self.company_b.id}
             )

@@ -8,4 +8,5 @@ from . import order_visibility
 from . import order_visibility_exception
 from . import order_visibility_approval
 from . import order_visibility_webhook_source
+from . import order_visibility_webhook_source_rate
 from . import order_visibility_milestone

@@ -115,7 +115,6 @@ class OrderVisibilityWebhookSource(models.Model):
     def _auto_init(self):
         result = super()._auto_init()
         self._move_former_secret_column()
-        self._create_rate_table()
         return result
 
     def _move_former_secret_column(self):
@@ -126,22 +125,6 @@ class OrderVisibilityWebhookSource(models.Model):
             table = SQL.identifier(self._table)
             cr.execute(SQL("UPDATE %s SET stored_secret = secret WHERE stored_secret IS NULL", table))
             cr.execute(SQL("ALTER TABLE %s DROP COLUMN secret", table))
-
-    def _create_rate_table(self):
-        """The rate limit's counters: one row per source, the minute counted
-        and its requests. A table, not a model: no user reads it, and only
-        _count_request writes it, in transactions of its own (hence no foreign
-        key: the source may not be committed yet, e.g. in the demo
-        installation; the ids of deleted sources are never given again)."""
-        self.env.cr.execute(
-            SQL(
-                """CREATE TABLE IF NOT EXISTS order_visibility_webhook_source_rate (
-                       source_id integer PRIMARY KEY,
-                       window_start timestamp without time zone NOT NULL,
-                       hits integer NOT NULL
-                   )"""
-            )
-        )
 
     @api.depends("code")
     def _compute_url_path(self):

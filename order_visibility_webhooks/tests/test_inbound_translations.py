@@ -5,6 +5,8 @@ company's language (the sender has none)."""
 
 from datetime import UTC, datetime, timedelta
 
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools.misc import format_date
 
@@ -85,3 +87,20 @@ class TestInboundTranslations(InboundCommon):
             f"it now expects to deliver it on {day(eta, 'en_US')}",
             visibility.with_context(lang="en_US").customer_update_text,
         )
+
+    def test_a_refused_change_is_explained_in_the_readers_language(self):
+        company_b = self.env["res.company"].create({"name": "OV Inbound NL B"})
+        dutch_admin = new_test_user(
+            self.env,
+            "ov_nl_inbound_admin",
+            groups="order_visibility.group_order_visibility_admin",
+            company_id=self.company.id,
+            company_ids=[Command.set((self.company | company_b).ids)],
+            lang="nl_NL",
+        )
+        source = self.source.with_user(dutch_admin).with_context(lang="nl_NL")
+        with self.assertRaisesRegex(UserError, "Het bedrijf van een bron van inkomende mijlpalen kan niet worden"):
+            source.write({"company_id": company_b.id})
+        with self.assertRaisesRegex(ValidationError, "moet tussen 1 en 10000 verzoeken per minuut liggen"):
+            source.write({"rate_limit": 0})
+        self.assertEqual(self.source.company_id, self.company)
