@@ -106,6 +106,7 @@ def test_checkout_in_a_private_home_folder(tmp_path):
     clone.mkdir(parents=True)
     home.chmod(0o700)
     shutil.copy2(REPO / "ov", clone / "ov")
+    shutil.copytree(REPO / "ovtool", clone / "ovtool", ignore=shutil.ignore_patterns("__pycache__"))
     state = clone / ".ov"
     # A clusters' home no earlier run made (as /var/lib/order-visibility on a
     # new machine), in a folder PostgreSQL's user may enter.

@@ -1,0 +1,36 @@
+"""Paths, names and the error type shared by every part of ./ov."""
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("OV_STATE_DIR") or REPO / ".ov").resolve()
+ADDONS = [
+    "order_visibility",
+    "order_visibility_webhooks",
+    "order_visibility_dashboard",
+    "order_visibility_demo",
+]
+PRODUCT_ADDONS = [a for a in ADDONS if a != "order_visibility_demo"]  # what a customer installs
+TEST_PATHS = [
+    "order_visibility",
+    "order_visibility_webhooks",
+    "order_visibility_dashboard",
+    "addons/order_visibility_demo",
+    "tests",
+]
+CLUSTER_OWNER = "ovpg"  # system user owning the private cluster when run as root
+# Where a root user's cluster goes when its owner cannot reach the checkout
+# (a clone under /root, whose home folder is 0700): one folder per checkout.
+CLUSTER_HOME = Path(os.environ.get("OV_CLUSTER_HOME") or "/var/lib/order-visibility")
+DB_ROLE = "odoo"
+# The Odoo apps the suite builds on: the base of the benchmark and compatibility databases.
+BASE_APPS = ["sale_management", "sale_stock", "purchase_stock", "account", "base_automation", "mail"]
+
+
+class SetupError(Exception):
+    """A problem the user must fix; printed as one sentence, exit code 2."""
+
+
+def say(msg):
+    print(f"[ov] {msg}", flush=True)
