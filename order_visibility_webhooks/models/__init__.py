@@ -3,6 +3,9 @@ from . import order_visibility_webhook_event_type
 from . import order_visibility_webhook_endpoint
 from . import order_visibility_webhook_counter
 from . import order_visibility_webhook_delivery
+from . import order_visibility_webhook_delivery_emission
+from . import order_visibility_webhook_delivery_dispatcher
+from . import order_visibility_webhook_delivery_retention
 from . import order_visibility_webhook_attempt
 from . import order_visibility
 from . import order_visibility_exception

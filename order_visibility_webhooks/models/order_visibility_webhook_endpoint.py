@@ -6,10 +6,9 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import outbound_http, signing
+from ..tools.constants import ADMIN_GROUP
 
-ADMIN_GROUP = "order_visibility.group_order_visibility_admin"
 ALLOW_PRIVATE_PARAM = "order_visibility_webhooks.allow_private_targets"
-TEST_EVENT_TYPE = "webhook.test"
 # Kept by the server (secret reveal and rotation, health): never written by a user.
 ENGINE_FIELDS = frozenset(
     {
@@ -21,13 +20,6 @@ ENGINE_FIELDS = frozenset(
         "disabled_reason",
     }
 )
-
-
-def _param_int(env, key, default):
-    try:
-        return int(env["ir.config_parameter"].sudo().get_param(key, default))
-    except (TypeError, ValueError):
-        return default
 
 
 class OrderVisibilityWebhookEndpoint(models.Model):
@@ -54,12 +46,14 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     )
     active = fields.Boolean(default=True, tracking=True)
     timeout = fields.Integer(
-        default=lambda self: _param_int(self.env, "order_visibility_webhooks.timeout", 10),
+        default=lambda self: self.env["res.config.settings"]._get_webhook_param("order_visibility_webhooks.timeout"),
         tracking=True,
         help="Seconds the receiver has to answer one delivery.",
     )
     max_attempts = fields.Integer(
-        default=lambda self: _param_int(self.env, "order_visibility_webhooks.max_attempts", 7),
+        default=lambda self: self.env["res.config.settings"]._get_webhook_param(
+            "order_visibility_webhooks.max_attempts"
+        ),
         tracking=True,
         help="Attempts (the first try plus retries) before a delivery is dead-lettered.",
     )
@@ -139,8 +133,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
 
     @api.model
     def _allow_private_targets(self):
-        value = self.env["ir.config_parameter"].sudo().get_param(ALLOW_PRIVATE_PARAM, "")
-        return str(value).strip().lower() in ("1", "true", "yes", "on")
+        return self.env["res.config.settings"]._get_webhook_param(ALLOW_PRIVATE_PARAM)
 
     @api.model
     def _check_target_url(self, url):
@@ -443,8 +436,9 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         if last_success:
             vals["last_success_at"] = last_success
         endpoint._write_internal(vals)
-        threshold = _param_int(self.env, "order_visibility_webhooks.disable_after_failures", 10)
-        minutes = _param_int(self.env, "order_visibility_webhooks.disable_after_minutes", 60)
+        Settings = self.env["res.config.settings"]
+        threshold = Settings._get_webhook_param("order_visibility_webhooks.disable_after_failures")
+        minutes = Settings._get_webhook_param("order_visibility_webhooks.disable_after_minutes")
         if failures >= threshold and failing_since and now - failing_since >= timedelta(minutes=minutes):
             endpoint._disable_for_failures(failures, failing_since)
 

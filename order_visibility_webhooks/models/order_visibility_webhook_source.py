@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, sql
 
+from ..tools.constants import ADMIN_GROUP
 from ..tools.milestone_payload import (
     MAX_BODY_BYTES,
     InvalidPayload,
@@ -25,13 +26,13 @@ from ..tools.signing import (
     InvalidSecret,
     generate_secret,
     secret_key,
+    timestamp_is_fresh,
     verify,
 )
 
 _logger = logging.getLogger(__name__)
 
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-ADMIN_GROUP = "order_visibility.group_order_visibility_admin"
 DEFAULT_RATE_LIMIT = 120  # signed requests per source and minute
 MAX_RATE_LIMIT = 10_000
 # Attempts at counting a request when concurrent requests of the same source
@@ -302,10 +303,10 @@ class OrderVisibilityWebhookSource(models.Model):
             raise self._refused(
                 400, "bad_signature_header", f"webhook-signature: at most {MAX_SIGNATURE_HEADER_LENGTH} characters"
             )
-        age = int(time.time()) - int(timestamp)
-        if age > TIMESTAMP_TOLERANCE:
-            raise self._refused(401, "timestamp_too_old", "webhook-timestamp is more than 5 minutes old")
-        if age < -TIMESTAMP_TOLERANCE:
+        now = int(time.time())
+        if not timestamp_is_fresh(timestamp, now):
+            if int(timestamp) < now:
+                raise self._refused(401, "timestamp_too_old", "webhook-timestamp is more than 5 minutes old")
             raise self._refused(401, "timestamp_in_future", "webhook-timestamp is more than 5 minutes ahead")
         try:
             valid = verify([source.stored_secret], msg_id, timestamp, body, signature)

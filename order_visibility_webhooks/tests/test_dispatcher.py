@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from ..models.order_visibility_webhook_delivery import BACKOFF_SCHEDULE, JITTER, RESPONSE_CAP
+from ..models.order_visibility_webhook_delivery_dispatcher import BACKOFF_SCHEDULE, JITTER, RESPONSE_CAP
 from .common import WebhookCommon
 
 
