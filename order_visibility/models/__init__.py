@@ -5,6 +5,7 @@ from . import order_visibility_fulfilment
 from . import order_visibility_expedite
 from . import order_visibility_customer_update_mixin
 from . import order_visibility
+from . import order_visibility_health_hooks
 from . import order_visibility_transition
 from . import order_visibility_exception
 from . import order_visibility_approval

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import api, fields, models
 
-from .order_visibility import ORDER_FILTER_COLUMNS, prefill_order_columns
+from .order_visibility_control_tower import ORDER_FILTER_COLUMNS, prefill_order_columns
 
 
 class OrderVisibilityException(models.Model):
@@ -23,7 +23,7 @@ class OrderVisibilityException(models.Model):
     _opened_at_idx = models.Index(f"(opened_at) INCLUDE ({ORDER_FILTER_COLUMNS})")
 
     # Open, unacknowledged and overdue exceptions per severity: index-only
-    # range counts (see OrderVisibility._control_tower_exception_figures).
+    # range counts (see order.visibility.control.tower's _exception_figures).
     _open_severity_idx = models.Index(
         f"(severity, state, type_id, opened_at) INCLUDE ({ORDER_FILTER_COLUMNS}) WHERE state != 'resolved'"
     )

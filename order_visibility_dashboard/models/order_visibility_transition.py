@@ -1,13 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
-from .order_visibility import (
-    CONFIRMED_TRANSITIONS,
-    ORDER_FILTER_COLUMNS,
-    SHIPPED_TRANSITIONS,
-    prefill_order_columns,
-    transition_condition,
-)
+from .order_visibility_control_tower import ORDER_FILTER_COLUMNS, prefill_order_columns
+from .order_visibility_control_tower_trends import CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS, transition_condition
 
 
 class OrderVisibilityTransition(models.Model):
@@ -23,7 +18,7 @@ class OrderVisibilityTransition(models.Model):
 
     # The throughput: per series, the transitions of that series by date with
     # the filters (index-only range counts per day, see
-    # OrderVisibility._count_per_day); a transition is in at most one.
+    # order.visibility.control.tower's _count_per_day); a transition is in at most one.
     _throughput_confirmed_idx = models.Index(
         f"(changed_at) INCLUDE ({ORDER_FILTER_COLUMNS}) WHERE {transition_condition(CONFIRMED_TRANSITIONS)}"
     )

@@ -237,7 +237,7 @@ class TestControlTowerData(OrderVisibilityCommon):
         # day starts at 04:00 UTC (1 am, UTC-3), the day before at 04:00
         # UTC too (midnight, UTC-4).
         starts = (
-            self.env["order.visibility"]
+            self.env["order.visibility.control.tower"]
             .with_context(tz="America/Santiago")
             ._day_starts([datetime(2026, 9, 5).date(), datetime(2026, 9, 6).date()])
         )

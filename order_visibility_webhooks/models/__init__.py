@@ -8,6 +8,7 @@ from . import order_visibility_webhook_delivery_dispatcher
 from . import order_visibility_webhook_delivery_retention
 from . import order_visibility_webhook_attempt
 from . import order_visibility
+from . import order_visibility_control_tower
 from . import order_visibility_exception
 from . import order_visibility_approval
 from . import order_visibility_webhook_source

@@ -10,15 +10,13 @@ import { Layout } from "@web/search/layout";
 import { standardActionServiceProps } from "@web/webclient/actions/action_service";
 import { Component, onMounted, onWillDestroy, onWillStart, onWillUnmount, useState } from "@odoo/owl";
 
-import { ControlTowerFilters } from "./control_tower_filters";
-import {
-    AutomationPanel,
-    ExceptionQueue,
-    KpiTile,
-    StageAging,
-    TopAtRisk,
-    TrendChart,
-} from "./control_tower_panels";
+import { AutomationPanel } from "../automation_panel/automation_panel";
+import { ControlTowerFilters } from "../control_tower_filters/control_tower_filters";
+import { ExceptionQueue } from "../exception_queue/exception_queue";
+import { KpiTile } from "../kpi_tile/kpi_tile";
+import { StageAging } from "../stage_aging/stage_aging";
+import { TopAtRisk } from "../top_at_risk/top_at_risk";
+import { TrendChart } from "../trend_chart/trend_chart";
 
 export const CONTROL_TOWER_CHANNEL = "order_visibility_dashboard.control_tower";
 export const CONTROL_TOWER_NOTIFICATION = "order_visibility_dashboard/changed";

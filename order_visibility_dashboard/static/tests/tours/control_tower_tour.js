@@ -72,8 +72,9 @@ registry.category("web_tour.tours").add("order_visibility_control_tower_tour", {
             run: "selectByLabel My Company",
         },
         {
-            content: "Its figures match the server's",
-            trigger: ".o_ov_ct_filter_warehouse:has(option:selected:contains('My Company'))",
+            content: "Its figures match the server's (once they are loaded)",
+            trigger:
+                ".o_ov_control_tower:not(:has(.fa-spin)) .o_ov_ct_filter_warehouse:has(option:selected:contains('My Company'))",
             run: async () => {
                 await checkTilesAgainstServer({ warehouse_id: warehouseFilter() });
                 unacknowledgedBefore = tileValue("unacknowledged");
