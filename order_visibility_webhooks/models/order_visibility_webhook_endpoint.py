@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
@@ -23,7 +22,11 @@ ENGINE_FIELDS = frozenset(
 
 
 class OrderVisibilityWebhookEndpoint(models.Model):
-    """A receiver of the suite's signed events, with its secret(s) and health."""
+    """A receiver of the suite's signed events, with its secret(s) and health.
+
+    Secrets are in ``order_visibility_webhook_endpoint_secret.py``, health
+    (kept by the dispatcher) in ``order_visibility_webhook_endpoint_health.py``.
+    """
 
     _name = "order.visibility.webhook.endpoint"
     _description = "Webhook Endpoint"
@@ -109,24 +112,6 @@ class OrderVisibilityWebhookEndpoint(models.Model):
             endpoint.pending_count = sum(counts.get((endpoint.id, s), 0) for s in ("pending", "sending", "failed"))
             endpoint.dead_count = counts.get((endpoint.id, "dead"), 0)
 
-    def _has_field_access(self, field, operation):
-        if field.name == "secret" and operation == "write" and not self.env.su:
-            return self.env.user.has_group(ADMIN_GROUP)  # write-only: set, never read back
-        return super()._has_field_access(field, operation)
-
-    def _compute_new_secret(self):
-        self.new_secret = False  # write-only: a secret is never read back
-
-    def _inverse_new_secret(self):
-        typed = self.filtered("new_secret")
-        if not typed:
-            return
-        typed._check_admin_access()
-        for endpoint in typed:
-            self._check_secret_value(endpoint.new_secret)
-            endpoint._write_internal({"secret": endpoint.new_secret, "secret_shown": True})
-        typed.invalidate_recordset(["new_secret"])  # not even kept in this transaction's cache
-
     # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
@@ -197,18 +182,6 @@ class OrderVisibilityWebhookEndpoint(models.Model):
                 self._check_target_url(endpoint.url)
             except UserError as error:
                 raise ValidationError(error.args[0]) from None
-
-    @api.model
-    def _check_secret_value(self, secret):
-        try:
-            signing.secret_key(secret)
-        except signing.InvalidSecret:
-            # Never echo the value: it is a secret.
-            raise ValidationError(
-                self.env._(
-                    "The signing secret is not valid: it must be whsec_ followed by the base64 of 24 to 64 bytes."
-                )
-            ) from None
 
     def _check_company_unchanged(self, company_id):
         if any(endpoint.company_id.id != company_id for endpoint in self):
@@ -309,75 +282,6 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         return super(OrderVisibilityWebhookEndpoint, self.sudo()).write(vals)  # pylint: disable=super-method-mismatch
 
     # ------------------------------------------------------------------
-    # Secrets
-    # ------------------------------------------------------------------
-
-    def _signing_secrets(self, now=None):
-        """The secrets that sign a message now: the current one, and the previous
-        one during its rotation overlap. Called as superuser by the dispatcher."""
-        self.ensure_one()
-        now = now or fields.Datetime.now()
-        endpoint = self.sudo()
-        secrets = [endpoint.secret]
-        if (
-            endpoint.previous_secret
-            and endpoint.previous_secret_expires_at
-            and endpoint.previous_secret_expires_at > now
-        ):
-            secrets.append(endpoint.previous_secret)
-        return secrets
-
-    def action_rotate_secret(self):
-        """A new secret; the previous one keeps signing for the overlap, then expires.
-        Administrators of the endpoint's company; returns the one-time reveal."""
-        self.ensure_one()
-        self._check_admin_access()
-        now = fields.Datetime.now()
-        endpoint = self.sudo()
-        expires = now + timedelta(hours=endpoint.rotation_overlap_hours)
-        self._write_internal(
-            {
-                "previous_secret": endpoint.secret,
-                "previous_secret_expires_at": expires,
-                "secret": signing.generate_secret(),
-                "secret_shown": False,
-            }
-        )
-        self.message_post(
-            body=self.env._(
-                "Signing secret rotated by %(user)s; the previous secret keeps signing until %(until)s UTC.",
-                user=self.env.user.name,
-                until=fields.Datetime.to_string(expires),
-            ),
-            subtype_xmlid="mail.mt_note",
-        )
-        return self.action_show_secret()
-
-    def action_show_secret(self):
-        """Show the current secret once (after creation or rotation), to an
-        administrator of the endpoint's company.
-
-        As Odoo shows a new API key: the secret travels in the returned action
-        only (the dialog's default value) and is stored nowhere else than on
-        the endpoint, which nobody reads back; ``secret_shown`` makes it once.
-        """
-        self.ensure_one()
-        self._check_admin_access()
-        endpoint = self.sudo()
-        if endpoint.secret_shown:
-            raise UserError(self.env._("This secret was already shown once; rotate it to get a new one."))
-        secret = endpoint.secret
-        self._write_internal({"secret_shown": True})
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Signing Secret"),
-            "res_model": "order.visibility.webhook.secret.wizard",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"default_endpoint_id": self.id, "default_secret": secret},
-        }
-
-    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
@@ -410,54 +314,3 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         action["domain"] = [("endpoint_id", "=", self.id)]
         action["context"] = {"default_endpoint_id": self.id}
         return action
-
-    def _send_backlog(self):
-        """Re-enabled endpoints: their waiting deliveries are due now (sent in sequence order)."""
-        deliveries = (
-            self.env["order.visibility.webhook.delivery"]
-            .sudo()
-            .search([("endpoint_id", "in", self.ids), ("state", "in", ("pending", "failed"))])
-        )
-        deliveries._write_internal({"next_attempt_at": fields.Datetime.now()})
-        self.env.ref("order_visibility_webhooks.ir_cron_dispatch")._trigger()
-
-    def _record_health(self, outcomes, now):
-        """``outcomes``: [bool] per attempt in the order they were made."""
-        self.ensure_one()
-        endpoint = self.sudo()
-        failures, failing_since, last_success = endpoint.consecutive_failures, endpoint.failing_since, None
-        for ok in outcomes:
-            if ok:
-                failures, failing_since, last_success = 0, False, now
-            else:
-                failing_since = failing_since or now
-                failures += 1
-        vals = {"consecutive_failures": failures, "failing_since": failing_since}
-        if last_success:
-            vals["last_success_at"] = last_success
-        endpoint._write_internal(vals)
-        Settings = self.env["res.config.settings"]
-        threshold = Settings._get_webhook_param("order_visibility_webhooks.disable_after_failures")
-        minutes = Settings._get_webhook_param("order_visibility_webhooks.disable_after_minutes")
-        if failures >= threshold and failing_since and now - failing_since >= timedelta(minutes=minutes):
-            endpoint._disable_for_failures(failures, failing_since)
-
-    def _disable_for_failures(self, failures, failing_since):
-        self.ensure_one()
-        reason = self.env._(
-            "Disabled after %(count)s consecutive failed attempts since %(since)s UTC.",
-            count=failures,
-            since=fields.Datetime.to_string(failing_since),
-        )
-        self.sudo().write({"active": False, "disabled_reason": reason})
-        admins = self.env.ref(ADMIN_GROUP).all_user_ids.filtered(
-            lambda u: not u.share and self.company_id in u.company_ids
-        )
-        for admin in admins:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                user_id=admin.id,
-                summary=self.env._("Webhook endpoint %(name)s disabled", name=self.name),
-                note=reason,
-            )
-        self.message_post(body=reason, subtype_xmlid="mail.mt_note")
