@@ -145,6 +145,21 @@ class OrderVisibilityApproval(models.Model):
             return self.env._("%(name)s: confirmed without this approval, to review", name=self.name)
         return self.name
 
+    @api.model
+    def _approved_expedite_costs(self, records):
+        """{id: approved expedite cost, order currency} of ``records``: sales
+        orders or their visibility records (the margin, the risk score and
+        the record's ``expedite_cost`` read it)."""
+        field_name = "sale_order_id" if records._name == "sale.order" else "visibility_id"
+        return {
+            record.id: cost
+            for record, cost in self._read_group(
+                [(field_name, "in", records.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
+                [field_name],
+                ["expedite_cost:sum"],
+            )
+        }
+
     def _expedite_needs_manager(self):
         """Whether the expedite cost is above the amount Users may approve (company currency)."""
         self.ensure_one()

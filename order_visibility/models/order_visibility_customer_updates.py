@@ -14,6 +14,8 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools.misc import format_date
 
+from .order_visibility_constants import TO_SHIP_STAGES
+
 _logger = logging.getLogger(__name__)
 
 # Context key of the customer update composer: a message posted from it is
@@ -27,11 +29,8 @@ _SENDING = ContextVar("order_visibility_customer_update_sending", default=None)
 TEMPLATE_XMLID = "order_visibility.mail_template_customer_update"
 
 
-class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
-    """Mixed into order.visibility: draft, send and log customer updates."""
-
-    _name = "order.visibility.customer.update.mixin"
-    _description = "Order Visibility: Customer Updates"
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
 
     customer_update_text = fields.Text(
         string="Customer Update",
@@ -52,8 +51,6 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         and prepare), else now plus the vendor lead time, else now. Other
         addons (inbound milestones) may extend this with a carrier's ETA.
         """
-        from .order_visibility import TO_SHIP_STAGES
-
         self.ensure_one()
         engine = self.sudo()
         order = engine.sale_order_id
@@ -79,12 +76,7 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
             (qty, uom.name, product.with_context(display_default_code=False).display_name)
             for (product, uom), qty in quantities.items()
         ]
-        origins = self.env["stock.move"].browse(engine._short_moves(open_moves)._rollup_move_origs())
-        planned = [
-            line.date_planned
-            for line in origins.sudo().purchase_line_id
-            if line.order_id.state == "purchase" and line.qty_received < line.product_qty
-        ]
+        planned = engine._feeding_purchase_lines(engine._short_moves(open_moves)).mapped("date_planned")
         if planned:
             facts["supplier_date"] = max(planned)
             facts["expected_date"] = max(planned) + timedelta(days=1)
@@ -108,16 +100,30 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
             visibility.customer_update_text = visibility._customer_update_sentences(visibility._customer_update_facts())
 
     def _customer_update_sentences(self, facts):
-        """The deterministic text of the update, in the reader's language."""
-        lang = self.env.lang
-
-        def day(value):
-            return format_date(self.env, value, lang_code=lang, date_format="d MMMM") if value else ""
-
+        """The deterministic text of the update, in the reader's language:
+        the situation (``_customer_update_situation``), then an apology when
+        the expected date is later than the promise."""
+        text = self._customer_update_situation(facts)
         expected, promised = facts["expected_date"], facts["promised_date"]
+        if promised and expected and expected.date() > promised.date():
+            text += " " + self.env._(
+                "This is later than the %(promised_date)s we promised; we are sorry for the delay.",
+                promised_date=self._customer_update_day(promised),
+            )
+        return text
+
+    def _customer_update_day(self, value):
+        """A day as the update writes it ("4 December"), in the reader's language."""
+        return format_date(self.env, value, lang_code=self.env.lang, date_format="d MMMM") if value else ""
+
+    def _customer_update_situation(self, facts):
+        """Where the order is and when it ships, in the reader's language
+        (other addons extend it with the carrier's news)."""
+        day = self._customer_update_day
+        expected = facts["expected_date"]
         goods = ", ".join(f"{qty:g} {product}" for qty, _unit, product in facts["short"])
         if goods and facts["supplier_date"]:
-            text = self.env._(
+            return self.env._(
                 "Your order %(order)s waits for %(goods)s from our supplier, due on %(supplier_date)s; "
                 "we now expect to ship on %(expected_date)s.",
                 order=facts["order"],
@@ -125,27 +131,20 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
                 supplier_date=day(facts["supplier_date"]),
                 expected_date=day(expected),
             )
-        elif goods:
-            text = self.env._(
+        if goods:
+            return self.env._(
                 "Your order %(order)s waits for %(goods)s; we now expect to ship on %(expected_date)s.",
                 order=facts["order"],
                 goods=goods,
                 expected_date=day(expected),
             )
-        elif expected:
-            text = self.env._(
+        if expected:
+            return self.env._(
                 "Your order %(order)s is being prepared; we expect to ship on %(expected_date)s.",
                 order=facts["order"],
                 expected_date=day(expected),
             )
-        else:
-            return self.env._("Your order %(order)s is on its way.", order=facts["order"])
-        if promised and expected and expected.date() > promised.date():
-            text += " " + self.env._(
-                "This is later than the %(promised_date)s we promised; we are sorry for the delay.",
-                promised_date=day(promised),
-            )
-        return text
+        return self.env._("Your order %(order)s is on its way.", order=facts["order"])
 
     def _check_customer_update_recipient(self):
         self.ensure_one()
@@ -250,8 +249,6 @@ class OrderVisibilityCustomerUpdateMixin(models.AbstractModel):
         """Send the updates of orders at risk or late, automatically, where the
         company switched it on in Settings and the customer is flagged for
         automatic updates (and has not opted out); once per cause."""
-        from .order_visibility import TO_SHIP_STAGES
-
         self = self.sudo()
         companies = self.env["res.company"].search([("ov_auto_customer_updates", "=", True)])
         template = self.env.ref(TEMPLATE_XMLID, raise_if_not_found=False)

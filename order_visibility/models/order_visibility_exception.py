@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -8,10 +7,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL, plaintext2html
 
-from .order_visibility import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES, boolean_search
+from ..tools.domains import boolean_search
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
-
-_logger = logging.getLogger(__name__)
 
 EXCEPTION_STATES = [
     ("open", "Open"),
@@ -34,6 +31,7 @@ LIFECYCLE_FIELDS = frozenset(
         "resolved_by",
         "resolution",
         "snoozed_until",
+        "woken_at",
         "escalated_at",
         "escalation_count",
         "detail",
@@ -79,6 +77,9 @@ class OrderVisibilityException(models.Model):
     resolved_by = fields.Many2one("res.users", readonly=True)
     resolution = fields.Text(readonly=True)
     snoozed_until = fields.Datetime(readonly=True)
+    woken_at = fields.Datetime(
+        readonly=True, help="When the exception last came back from a snooze: its escalation time counts from then."
+    )
     escalated_at = fields.Datetime(readonly=True)
     escalation_count = fields.Integer(readonly=True)
     detail = fields.Char(readonly=True, help="What the engine saw when it opened the exception.")
@@ -136,13 +137,15 @@ class OrderVisibilityException(models.Model):
         for exception in self:
             hours = exception.type_id.escalation_hours
             exception.is_overdue = bool(
-                exception.state == "open" and hours and exception.opened_at + timedelta(hours=hours) < now
+                exception.state == "open"
+                and hours
+                and (exception.woken_at or exception.opened_at) + timedelta(hours=hours) < now
             )
 
     def _search_is_overdue(self, operator, value):
         if operator != "in":
             return NotImplemented  # Odoo negates the "in" domain
-        self.env["order.visibility.exception"].flush_model(["state", "opened_at", "type_id"])
+        self.env["order.visibility.exception"].flush_model(["state", "opened_at", "woken_at", "type_id"])
         self.env["order.visibility.exception.type"].flush_model(["escalation_hours"])
         overdue = SQL(
             """SELECT e.id
@@ -150,7 +153,7 @@ class OrderVisibilityException(models.Model):
                  JOIN order_visibility_exception_type t ON t.id = e.type_id
                 WHERE e.state = 'open'
                   AND t.escalation_hours > 0
-                  AND e.opened_at + t.escalation_hours * interval '1 hour' < %s""",
+                  AND COALESCE(e.woken_at, e.opened_at) + t.escalation_hours * interval '1 hour' < %s""",
             fields.Datetime.now(),
         )
         return boolean_search(value, Domain("id", "in", overdue), Domain("id", "not in", overdue))
@@ -307,187 +310,6 @@ class OrderVisibilityException(models.Model):
         """
 
     # ------------------------------------------------------------------
-    # Time-based detectors, one per exception type code, run by the sweep
-    # (order.visibility._cron_exception_sweep): {(visibility id, related
-    # model, related id): {"detail": text, "owner_id": optional user id}}
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _keys(self, visibilities, detail):
-        return {(v.id, "", 0): {"detail": detail} for v in visibilities}
-
-    @api.model
-    def _detect_late_shipment(self, now):
-        Visibility = self.env["order.visibility"]
-        grace = Visibility._param("order_visibility.late_grace_hours")
-        late = Visibility.search(
-            [("stage", "in", TO_SHIP_STAGES), ("promised_date", "<", now - timedelta(hours=grace))]
-        )
-        return {
-            (v.id, "", 0): {
-                "detail": self.env._(
-                    "Promised for %(date)s, not shipped", date=fields.Datetime.to_string(v.promised_date)
-                )
-            }
-            for v in late
-        }
-
-    @api.model
-    def _detect_stale_quotation(self, now):
-        Visibility = self.env["order.visibility"]
-        days = Visibility._param("order_visibility.stale_quotation_days")
-        stale = Visibility.search([("stage", "=", "draft"), ("stage_since", "<", now - timedelta(days=days))])
-        return self._keys(stale, self.env._("Quotation without progress for more than %(days)s days", days=days))
-
-    @api.model
-    def _detect_stale_order(self, now):
-        Visibility = self.env["order.visibility"]
-        days = Visibility._param("order_visibility.stale_order_days")
-        stale = Visibility.search(
-            [("stage", "in", OPEN_CONFIRMED_STAGES), ("stage_since", "<", now - timedelta(days=days))]
-        )
-        return self._keys(stale, self.env._("No stage change for more than %(days)s days", days=days))
-
-    @api.model
-    def _detect_invoice_blocked(self, now):
-        Visibility = self.env["order.visibility"]
-        days = Visibility._param("order_visibility.invoice_lag_days")
-        blocked = Visibility.search([("stage", "=", "shipped"), ("stage_since", "<", now - timedelta(days=days))])
-        return self._keys(blocked, self.env._("Delivered more than %(days)s days ago, not invoiced", days=days))
-
-    @api.model
-    def _detect_payment_overdue(self, now):
-        """Posted customer invoices of orders, past due and not paid.
-
-        One query from the overdue invoices to their orders' visibility
-        records (the sweep runs as the engine, over every company).
-        """
-        self.env["account.move"].flush_model(["move_type", "state", "payment_state", "invoice_date_due", "name"])
-        self.env["account.move.line"].flush_model(["move_id"])
-        self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
-        self.env["order.visibility"].flush_model(["sale_order_id"])
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT DISTINCT visibility.id, invoice.id, invoice.name, invoice.invoice_date_due
-                     FROM account_move invoice
-                     JOIN account_move_line item ON item.move_id = invoice.id
-                     JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = item.id
-                     JOIN sale_order_line line ON line.id = rel.order_line_id
-                     JOIN order_visibility visibility ON visibility.sale_order_id = line.order_id
-                    WHERE invoice.move_type = 'out_invoice' AND invoice.state = 'posted'
-                      AND invoice.payment_state IN ('not_paid', 'partial') AND invoice.invoice_date_due < %s""",
-                fields.Date.context_today(self),
-            )
-        )
-        return {
-            (visibility_id, "account.move", invoice_id): {
-                "detail": self.env._("%(invoice)s was due on %(date)s", invoice=name, date=due)
-            }
-            for visibility_id, invoice_id, name, due in rows
-        }
-
-    @api.model
-    def _detect_margin_exception(self, now):
-        Visibility = self.env["order.visibility"]
-        minimum = Visibility._param("order_visibility.min_margin_percent")
-        low = Visibility.search(
-            [
-                ("stage", "not in", ("draft", "pending_approval", "cancelled")),
-                ("margin_percent", "<", minimum),
-                ("sale_order_id.amount_untaxed", "!=", 0),
-            ]
-        )
-        return {
-            (v.id, "", 0): {
-                "detail": self.env._(
-                    "Margin %(margin).1f %% is below the %(minimum).1f %% minimum",
-                    margin=v.margin_percent,
-                    minimum=minimum,
-                )
-            }
-            for v in low
-        }
-
-    @api.model
-    def _detect_supply_delay(self, now):
-        """A purchase feeding an order waiting for stock is late.
-
-        Late means: its planned arrival has passed, or it arrives after the
-        date promised to the customer.
-        """
-        Visibility = self.env["order.visibility"]
-        detected = {}
-        waiting = Visibility.search([("stage", "in", ("awaiting_stock", "partially_shipped"))])
-        Move = self.env["stock.move"]
-        for start in range(0, len(waiting), BATCH_SIZE):
-            batch = waiting[start : start + BATCH_SIZE]
-            facts = batch._stage_facts()
-            for visibility in batch:
-                open_moves = facts[visibility.sale_order_id.id].open_moves
-                origins = Move.browse(open_moves._rollup_move_origs()).with_prefetch(open_moves._prefetch_ids)
-                purchase_lines = origins.purchase_line_id.filtered(
-                    lambda line: line.order_id.state == "purchase" and line.qty_received < line.product_qty
-                )
-                for line in purchase_lines:
-                    promised = visibility.promised_date
-                    if line.date_planned < now or (promised and line.date_planned > promised):
-                        po = line.order_id
-                        detected[(visibility.id, "purchase.order", po.id)] = {
-                            "detail": self.env._(
-                                "%(po)s from %(vendor)s planned for %(date)s",
-                                po=po.name,
-                                vendor=po.partner_id.display_name,
-                                date=fields.Datetime.to_string(line.date_planned),
-                            ),
-                            "owner_id": po.user_id.id,
-                        }
-        return detected
-
-    @api.model
-    def _detect_fulfilment_review(self, now):
-        """Transfers of orders still open longer than the Settings threshold
-        past their scheduled date, and credit holds left unresolved as long:
-        the scheduled review of fulfilment."""
-        Visibility = self.env["order.visibility"]
-        hours = Visibility._param("order_visibility.transfer_wait_hours")
-        limit = now - timedelta(hours=hours)
-        pickings = self.env["stock.picking"].search_fetch(
-            [
-                ("sale_id", "!=", False),
-                ("picking_type_code", "!=", "incoming"),  # returns are not fulfilment
-                ("state", "in", ("waiting", "confirmed", "assigned")),
-                ("scheduled_date", "<", limit),
-            ],
-            ["name", "sale_id", "scheduled_date"],
-        )
-        visibility_of = {
-            v.sale_order_id.id: v.id
-            for v in Visibility.search_fetch([("sale_order_id", "in", pickings.sale_id.ids)], ["sale_order_id"])
-        }
-        detected = {
-            (visibility_of[p.sale_id.id], "stock.picking", p.id): {
-                "detail": self.env._(
-                    "%(picking)s scheduled for %(date)s, not shipped",
-                    picking=p.name,
-                    date=fields.Datetime.to_string(p.scheduled_date),
-                )
-            }
-            for p in pickings
-            if p.sale_id.id in visibility_of
-        }
-        holds = self.search_fetch(
-            [("code", "=", "credit_hold"), ("state", "!=", "resolved"), ("opened_at", "<", limit)],
-            ["visibility_id", "opened_at"],
-        )
-        for hold in holds:
-            detected[(hold.visibility_id.id, "", 0)] = {
-                "detail": self.env._(
-                    "Credit hold unresolved since %(date)s", date=fields.Datetime.to_string(hold.opened_at)
-                )
-            }
-        return detected
-
-    # ------------------------------------------------------------------
     # User actions
     # ------------------------------------------------------------------
 
@@ -585,51 +407,3 @@ class OrderVisibilityException(models.Model):
     def action_draft_customer_update(self):
         self.ensure_one()
         return self.visibility_id.action_draft_customer_update()
-
-    # ------------------------------------------------------------------
-    # Escalation
-    # ------------------------------------------------------------------
-
-    def _escalate(self, reason):
-        self = self.sudo()  # lifecycle fields: written by the engine only
-        by_severity = defaultdict(self.browse)
-        for exception in self:
-            rank = min(SEVERITY_RANK[exception.severity] + 1, len(SEVERITIES) - 1)
-            by_severity[SEVERITIES[rank][0]] |= exception
-        now = fields.Datetime.now()
-        for severity, exceptions in by_severity.items():
-            exceptions.write({"severity": severity, "escalated_at": now})
-        for exception in self:
-            exception.escalation_count += 1
-            managers = exception._escalation_recipients()
-            exception.message_post(
-                body=reason,
-                partner_ids=managers.partner_id.ids,
-                subtype_xmlid="mail.mt_comment",
-                message_type="comment",
-            )
-        self._notify_change("escalated")
-
-    def _escalation_recipients(self):
-        self.ensure_one()
-        group = self.env.ref("order_visibility.group_order_visibility_manager")
-        return group.all_user_ids.filtered(lambda u: not u.share and self.company_id in u.company_ids)
-
-    @api.model
-    def _cron_escalate(self):
-        """Escalate unacknowledged exceptions past their type's hours; wake snoozed ones."""
-        self = self.sudo()
-        now = fields.Datetime.now()
-        woken = self.search([("state", "=", "snoozed"), ("snoozed_until", "<=", now)])
-        woken.write({"state": "open", "snoozed_until": False, "opened_at": now})
-        due = self.search([("is_overdue", "=", True)])
-        # Escalate again only one full period after the previous escalation.
-        due = due.filtered(
-            lambda e: not e.escalated_at or e.escalated_at + timedelta(hours=e.type_id.escalation_hours) < now
-        )
-        for batch_start in range(0, len(due), 500):
-            batch = due[batch_start : batch_start + 500]
-            batch._escalate(self.env._("Not acknowledged in time: escalated automatically."))
-            self.env["ir.cron"]._commit_progress(len(batch))
-        _logger.info("order visibility escalation: %s escalated, %s woken from snooze", len(due), len(woken))
-        return len(due)

@@ -6,14 +6,9 @@ from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 
 
-class OrderVisibilityExpedite(models.AbstractModel):
-    """Mixed into order.visibility: request expedited freight."""
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
 
-    _name = "order.visibility.expedite"
-    _description = "Order Visibility: Expedited Freight"
-
-    # order.visibility's own currency_id (the order's) replaces this one.
-    currency_id = fields.Many2one("res.currency")
     expedite_cost = fields.Monetary(
         string="Approved Expedite Cost",
         currency_field="currency_id",
@@ -22,15 +17,9 @@ class OrderVisibilityExpedite(models.AbstractModel):
     )
 
     def _compute_expedite_cost(self):
-        costs = dict(
-            self.env["order.visibility.approval"]._read_group(
-                [("visibility_id", "in", self.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
-                ["visibility_id"],
-                ["expedite_cost:sum"],
-            )
-        )
+        costs = self.env["order.visibility.approval"]._approved_expedite_costs(self)
         for visibility in self:
-            visibility.expedite_cost = costs.get(visibility, 0.0)
+            visibility.expedite_cost = costs.get(visibility.id, 0.0)
 
     def _margin_after_cost(self, cost):
         """The margin (%) of the order once ``cost`` (order currency) is counted."""

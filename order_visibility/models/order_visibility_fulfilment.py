@@ -12,17 +12,12 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
 
-# Risk points, as order.visibility._update_risk gives them.
-SEVERITY_POINTS = {"low": 2, "medium": 5, "high": 15, "critical": 25}
 # Exceptions that a full cover from another warehouse clears.
 CLEARED_BY_FULL_COVER = ("stock_shortage",)
 
 
-class OrderVisibilityFulfilment(models.AbstractModel):
-    """Mixed into order.visibility: serve short lines from another warehouse."""
-
-    _name = "order.visibility.fulfilment"
-    _description = "Order Visibility: Fulfilment Reassignment"
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
 
     # ------------------------------------------------------------------
     # Reading the options
@@ -119,26 +114,11 @@ class OrderVisibilityFulfilment(models.AbstractModel):
 
     def _fulfilment_risk(self, ship_date, covers_all):
         """The risk score the order would have if its goods left on ``ship_date``
-        (the rules of ``_update_risk``; a full cover clears the shortage)."""
+        (``_risk_factors``, the score's own rule; a full cover clears the shortage)."""
         self.ensure_one()
-        score = 0
-        if self.promised_date:
-            slack_days = (self.promised_date - ship_date).total_seconds() / 86400.0
-            if slack_days < 0:
-                score += 60
-            elif slack_days < 1:
-                score += 40
-            elif slack_days < 3:
-                score += 20
-        if self.stage == "credit_hold":
-            score += 15
         cleared = CLEARED_BY_FULL_COVER if covers_all else ()
-        severities = [e.severity for e in self.exception_ids if e.state != "resolved" and e.type_id.code not in cleared]
-        if severities:
-            score += min(40, sum(SEVERITY_POINTS[severity] for severity in severities))
-        if score and self.customer_priority in ("1", "2"):
-            score += 5 * int(self.customer_priority)
-        return max(0, min(100, score))
+        factors = self._risk_factors(ship_dates={self.id: ship_date}, cleared_codes=cleared)
+        return self._risk_score(factors[self.id])
 
     # ------------------------------------------------------------------
     # Applying one

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .order_visibility import STAGES
+from .order_visibility_constants import STAGES
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
@@ -265,15 +265,7 @@ class SaleOrder(models.Model):
         products = self.env["product.product"].browse({row[1] for row in rows})
         Uom = self.env["uom.uom"]
         # Approved expedited freight (order currency) is a cost of the order.
-        expedite_costs = dict(
-            self.env["order.visibility.approval"]
-            .sudo()
-            ._read_group(
-                [("sale_order_id", "in", orders.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
-                ["sale_order_id"],
-                ["expedite_cost:sum"],
-            )
-        )
+        expedite_costs = self.env["order.visibility.approval"].sudo()._approved_expedite_costs(orders)
         margins = {}
         for company, company_orders in orders.grouped("company_id").items():
             company_products = products.with_company(company)
@@ -295,7 +287,7 @@ class SaleOrder(models.Model):
                     cost = company.currency_id._convert(
                         cost, order.currency_id, company, order.date_order or fields.Date.today()
                     )
-                cost += expedite_costs.get(order, 0.0)
+                cost += expedite_costs.get(order.id, 0.0)
                 margins[order.id] = (untaxed - cost) / untaxed * 100.0
         return margins
 

@@ -52,10 +52,6 @@ ACCESS_MATRIX = {
     "order.visibility.fulfilment.wizard": ("",     "",      "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.fulfilment.wizard.option": ("", "",   "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.expedite.wizard":  ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
-    # Abstract mixins of order.visibility: no records of their own.
-    "order.visibility.fulfilment":       ("",      "",      "",     "",        "",      ""),
-    "order.visibility.expedite":         ("",      "",      "",     "",        "",      ""),
-    "order.visibility.customer.update.mixin": ("", "",      "",     "",        "",      ""),
 }
 # fmt: on
 
@@ -67,9 +63,6 @@ NO_COMPANY_RULE = {
     "order.visibility.fulfilment.wizard": "transient; acts on an order visibility record, whose rule applies",
     "order.visibility.fulfilment.wizard.option": "transient; line of the fulfilment wizard",
     "order.visibility.expedite.wizard": "transient; acts on an order visibility record, whose rule applies",
-    "order.visibility.fulfilment": "abstract mixin of order.visibility, whose rule applies",
-    "order.visibility.expedite": "abstract mixin of order.visibility, whose rule applies",
-    "order.visibility.customer.update.mixin": "abstract mixin of order.visibility, whose rule applies",
 }
 
 OV_READERS = {"ov_user", "ov_manager", "ov_admin", "ov_admin_settings"}

@@ -11,13 +11,13 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.order_visibility.models import order_visibility as engine
+from odoo.addons.order_visibility.models import order_visibility_sweep as sweeps
 from odoo.tests import tagged
 from odoo.tools import SQL
 
 from .common import OrderVisibilityCommon
 
-LOGGER = "odoo.addons.order_visibility.models.order_visibility"
+LOGGER = "odoo.addons.order_visibility.models.order_visibility_sweep"
 
 
 @tagged("post_install", "-at_install")
@@ -60,7 +60,7 @@ class TestCronResilience(OrderVisibilityCommon):
         self.drift(orders)
         visibility_id = SQL(str(int(self.visibility(poisoned).id)))
         self.poison("order_visibility", SQL("UPDATE OF stage"), SQL("OLD.id = %s", visibility_id))
-        with patch.object(engine, "BATCH_SIZE", 3), self.assertLogs(LOGGER, "ERROR") as logs:
+        with patch.object(sweeps, "BATCH_SIZE", 3), self.assertLogs(LOGGER, "ERROR") as logs:
             self.run_cron("order_visibility.ir_cron_reconcile")
         self.assertIn(f"reconciliation failed on {poisoned.name}", "\n".join(logs.output))
         for order in orders - poisoned:
@@ -68,7 +68,7 @@ class TestCronResilience(OrderVisibilityCommon):
         self.assertEqual(self.visibility(poisoned).stage, "draft", "its batch-mates were not held back by it")
         self.assertEqual(self.param("order_visibility.last_drift"), "6")
         self.assertEqual(self.param("order_visibility.last_reconcile_failures"), "1")
-        self.assertFalse(self.param(engine.RECONCILE_PROGRESS_KEY), "a finished pass leaves no progress behind")
+        self.assertFalse(self.param(sweeps.RECONCILE_PROGRESS_KEY), "a finished pass leaves no progress behind")
 
     def test_reconciliation_resumes_after_the_last_order_done(self):
         orders = self.confirmed_orders(4)
@@ -76,7 +76,7 @@ class TestCronResilience(OrderVisibilityCommon):
         done_before, todo = orders[:2], orders[2:]
         # A previous run stopped (its time was up) after the first two orders.
         self.env["ir.config_parameter"].set_param(
-            engine.RECONCILE_PROGRESS_KEY,
+            sweeps.RECONCILE_PROGRESS_KEY,
             json.dumps({"last_id": done_before[-1].id, "checked": 40, "drift": 3, "failed": 0}),
         )
         self.run_cron("order_visibility.ir_cron_reconcile")
@@ -94,11 +94,11 @@ class TestCronResilience(OrderVisibilityCommon):
         with self.enter_registry_test_mode(), self.registry.cursor() as cr:
             env = self.env(cr=cr)
             progress = env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
-            with patch.object(engine, "BATCH_SIZE", 2):
+            with patch.object(sweeps, "BATCH_SIZE", 2):
                 env["order.visibility"].with_context(
                     ir_cron_progress_id=progress.id, cron_id=cron.id, cron_end_time=0
                 )._cron_reconcile()
-            saved = json.loads(env["ir.config_parameter"].get_param(engine.RECONCILE_PROGRESS_KEY))
+            saved = json.loads(env["ir.config_parameter"].get_param(sweeps.RECONCILE_PROGRESS_KEY))
             self.assertEqual(saved["checked"], 2, "one batch, then it stopped")
             self.assertGreater(progress.remaining, 0, "the scheduler knows there is more to do")
         self.env.invalidate_all()

@@ -1,12 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.addons.order_visibility.models import order_visibility_exception_escalation as escalation
 from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import OrderVisibilityCommon
 
@@ -232,6 +235,59 @@ class TestExceptions(OrderVisibilityCommon):
         self.assertEqual(shortage.acknowledged_by, self.ov_user)
         self.run_cron("order_visibility.ir_cron_escalation", fields.Datetime.now() + timedelta(hours=30))
         self.assertEqual(shortage.severity, "high")
+
+    def test_waking_from_a_snooze_keeps_the_opening_time(self):
+        self.set_stock(self.goods, 1)
+        order = self.create_order([(self.goods, 3)])
+        order.action_confirm()
+        shortage = self.exceptions(order, "stock_shortage")
+        opened_at = shortage.opened_at
+        until = fields.Datetime.now() + timedelta(hours=40)
+        shortage.with_user(self.ov_user).action_snooze(until, "Vendor confirmed a truck")
+        escalation = "order_visibility.ir_cron_escalation"
+        woken = until + timedelta(minutes=1)
+        self.run_cron(escalation, woken)
+        self.assertEqual(shortage.state, "open", "woken up when the snooze ends")
+        self.assertEqual(shortage.opened_at, opened_at, "an audit field: the aging figures read it")
+        self.assertEqual(shortage.woken_at, woken)
+        self.assertEqual(shortage.escalation_count, 0, "its escalation time counts from the wake-up")
+        self.run_cron(escalation, woken + timedelta(hours=23))
+        self.assertEqual(shortage.escalation_count, 0, "within the type's 24 hours since the wake-up")
+        self.run_cron(escalation, woken + timedelta(hours=25))
+        self.assertEqual((shortage.escalation_count, shortage.severity), (1, "critical"))
+
+    def test_escalation_stops_when_the_scheduler_says_time_is_up(self):
+        self.set_stock(self.goods, 1)
+        orders = self.create_order([(self.goods, 3)]) | self.create_order([(self.goods, 3)])
+        orders.action_confirm()
+        shortages = self.exceptions(orders[0], "stock_shortage") | self.exceptions(orders[1], "stock_shortage")
+        self.assertEqual(len(shortages), 2, "two exceptions due for escalation a day later")
+        cron = self.env.ref("order_visibility.ir_cron_escalation")
+        escalated_before = self.escalated_count()
+        with (
+            self.enter_registry_test_mode(),
+            self.registry.cursor() as cr,
+            freeze_time(fields.Datetime.now() + timedelta(hours=25)),
+        ):
+            env = self.env(cr=cr)
+            progress = env["ir.cron.progress"].create({"cron_id": cron.id, "remaining": 0, "done": 0})
+            with patch.object(escalation, "ESCALATION_BATCH_SIZE", 1):
+                escalated = (
+                    env["order.visibility.exception"]
+                    .with_context(ir_cron_progress_id=progress.id, cron_id=cron.id, cron_end_time=0)
+                    ._cron_escalate()
+                )
+            self.assertEqual(escalated, 1, "one batch, then it stopped")
+            self.assertEqual(progress.done, 1)
+            self.assertGreater(progress.remaining, 0, "the scheduler knows there is more to do")
+        self.env.invalidate_all()
+        self.assertEqual(self.escalated_count() - escalated_before, 1, "the others wait for the next run")
+
+    def escalated_count(self):
+        self.flush()
+        return self.env.execute_query(
+            SQL("SELECT count(*) FROM order_visibility_exception WHERE escalated_at IS NOT NULL")
+        )[0][0]
 
     # -- user actions -----------------------------------------------------
 

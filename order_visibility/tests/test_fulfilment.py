@@ -141,6 +141,32 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         )
         self.assertStage(order, "awaiting_stock")
 
+    def assertForecastIsTheScoreAfterApplying(self, order, warehouse):
+        """One rule (``_risk_factors``): the risk an option forecasts is the score the record gets."""
+        visibility = self.assertStage(order, "awaiting_stock")
+        option = next(o for o in visibility.get_fulfilment_options() if o["warehouse_id"] == warehouse.id)
+        visibility.with_user(self.ov_manager).apply_fulfilment_option(warehouse.id)
+        self.flush()
+        visibility.invalidate_recordset()
+        self.assertGreater(visibility.risk_score, 0, "a score worth comparing")
+        self.assertEqual(option["risk_score"], visibility.risk_score)
+
+    def test_full_cover_forecasts_the_score_it_gives(self):
+        self.set_stock(self.goods, 10, self.warehouse_rtm.lot_stock_id)
+        order = self.create_order([(self.goods, 5)], commitment_date=fields.Datetime.now() + timedelta(days=2))
+        order.action_confirm()
+        # Two days of slack once the shortage clears, and an important customer.
+        self.assertForecastIsTheScoreAfterApplying(order, self.warehouse_rtm)
+        self.assertStage(order, "ready_to_ship")
+
+    def test_partial_cover_forecasts_the_score_it_gives(self):
+        self.set_stock(self.goods, 2, self.stock_location)
+        self.set_stock(self.goods, 1, self.warehouse_ant.lot_stock_id)
+        order = self.short_order(quantity=5)
+        # The rest still waits for goods: the shortage stays open.
+        self.assertForecastIsTheScoreAfterApplying(order, self.warehouse_ant)
+        self.assertStage(order, "awaiting_stock")
+
     def test_an_origin_that_picks_then_ships_gives_back_its_short_part(self):
         self.warehouse.delivery_steps = "pick_ship"
         self.set_stock(self.goods, 2, self.stock_location)

@@ -1,1 +1,2 @@
+from . import domains
 from . import flows

@@ -1,12 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-import json
 import logging
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools.misc import format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -43,23 +40,13 @@ class OrderVisibility(models.Model):
             ]
         )
 
-    def _update_risk(self, facts=None):
-        """The core's score, plus the last carrier delay when its new ETA is
+    def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):
+        """The core's factors, plus the last carrier delay when its new ETA is
         past the promised date (until a later milestone supersedes it)."""
-        super()._update_risk(facts)
-        late = self._carrier_delays()
-        if not late:
-            return
-        changed = defaultdict(list)
-        for visibility in self.browse(late):
-            days = late[visibility.id]
-            reasons = [r for r in visibility.risk_reasons or [] if r[0] != "carrier_delay"]
-            reasons.append(["carrier_delay", {"days": days}])
-            score = min(100, visibility.risk_score + CARRIER_DELAY_POINTS)
-            if visibility.risk_score != score or (visibility.risk_reasons or []) != reasons:
-                changed[score, json.dumps(reasons)].append(visibility.id)
-        for (score, reasons), ids in changed.items():
-            self.browse(ids).write({"risk_score": score, "risk_reasons": json.loads(reasons)})
+        all_factors = super()._risk_factors(facts, ship_dates, cleared_codes)
+        for visibility_id, days in self._carrier_delays().items():
+            all_factors[visibility_id].append((CARRIER_DELAY_POINTS, ["carrier_delay", {"days": days}]))
+        return all_factors
 
     def _carrier_delays(self):
         """{visibility id: days past the promise} of the orders whose latest
@@ -89,7 +76,7 @@ class OrderVisibility(models.Model):
         return super()._risk_reason_text(code, figures, stage_labels)
 
     # ------------------------------------------------------------------
-    # Proactive customer updates (core: order_visibility_customer_update_mixin)
+    # Proactive customer updates (core: order_visibility_customer_updates.py)
     # fed by the carrier: a delay past the promise or a failed delivery
     # ------------------------------------------------------------------
 
@@ -135,45 +122,34 @@ class OrderVisibility(models.Model):
             return f"failed_delivery:{fields.Date.to_string(facts['milestone_date'].date())}"
         return super()._customer_update_cause_key(facts)
 
-    def _customer_update_sentences(self, facts):
-        """The carrier's sentences when a milestone drives the update, in the
+    def _customer_update_situation(self, facts):
+        """The carrier's news when a milestone drives the update, in the
         reader's language; the core's otherwise."""
         if not facts.get("milestone"):
-            return super()._customer_update_sentences(facts)
-        lang = self.env.lang
-
-        def day(value):
-            return format_date(self.env, value, lang_code=lang, date_format="d MMMM") if value else ""
-
-        expected, promised = facts["expected_date"], facts["promised_date"]
+            return super()._customer_update_situation(facts)
+        day = self._customer_update_day
+        expected = facts["expected_date"]
         if facts["milestone"] == "delayed":
-            text = self.env._(
+            return self.env._(
                 "Your order %(order)s is on its way, but the carrier has been delayed: it now expects to deliver "
                 "it on %(expected_date)s.",
                 order=facts["order"],
                 expected_date=day(expected),
             )
-        elif expected:
-            text = self.env._(
+        if expected:
+            return self.env._(
                 "The carrier could not deliver your order %(order)s on %(failed_date)s; it now expects to "
                 "deliver it on %(expected_date)s.",
                 order=facts["order"],
                 failed_date=day(facts["milestone_date"]),
                 expected_date=day(expected),
             )
-        else:
-            text = self.env._(
-                "The carrier could not deliver your order %(order)s on %(failed_date)s; we will let you know the "
-                "new delivery date as soon as we have it.",
-                order=facts["order"],
-                failed_date=day(facts["milestone_date"]),
-            )
-        if promised and expected and expected.date() > promised.date():
-            text += " " + self.env._(
-                "This is later than the %(promised_date)s we promised; we are sorry for the delay.",
-                promised_date=day(promised),
-            )
-        return text
+        return self.env._(
+            "The carrier could not deliver your order %(order)s on %(failed_date)s; we will let you know the "
+            "new delivery date as soon as we have it.",
+            order=facts["order"],
+            failed_date=day(facts["milestone_date"]),
+        )
 
     def _send_carrier_customer_updates(self):
         """After an accepted delay or failed delivery: send the update at once,

@@ -1,0 +1,91 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""What the order visibility models share: stages, causes, stage groups,
+keys and batch sizes. Plain values, no model: every file imports them from
+here."""
+
+STAGES = [
+    ("cancelled", "Cancelled"),
+    ("draft", "Quotation"),
+    ("pending_approval", "Pending Approval"),
+    ("credit_hold", "Credit Hold"),
+    ("confirmed", "Confirmed"),
+    ("awaiting_stock", "Awaiting Stock"),
+    ("ready_to_ship", "Ready to Ship"),
+    ("partially_shipped", "Partially Shipped"),
+    ("shipped", "Shipped"),
+    ("invoiced", "Invoiced"),
+    ("paid", "Paid"),
+]
+PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Critical")]
+# Moves waiting for stock (not for another operation of the route).
+SHORT_MOVE_STATES = ("confirmed", "partially_available")
+PAID_STATES = ("paid", "in_payment")
+DIRTY_KEY = "order_visibility.dirty_orders"
+NEW_QUOTATIONS_KEY = "order_visibility.new_quotations"
+# Where an interrupted reconciliation resumes (JSON: last order id, totals so far).
+RECONCILE_PROGRESS_KEY = "order_visibility.reconcile_progress"
+# Confirmed stages in which goods still have to leave the company.
+TO_SHIP_STAGES = ("credit_hold", "awaiting_stock", "ready_to_ship", "partially_shipped")
+OPEN_CONFIRMED_STAGES = ("confirmed", *TO_SHIP_STAGES)
+CLOSED_STAGES = ("cancelled", "paid")
+BATCH_SIZE = 1000
+# What a recompute pass reads of sales orders and their lines (stage facts
+# are read separately, see OrderVisibility._stage_facts).
+ORDER_FIELDS = [
+    "state", "company_id", "currency_id", "partner_id", "date_order", "commitment_date", "picking_policy",
+    "amount_untaxed", "amount_total", "visibility_stage", "warehouse_id",
+]  # fmt: skip
+MOVE_FIELDS = [
+    "state", "procure_method", "location_id", "picking_id", "product_id", "product_uom", "product_uom_qty",
+    "quantity", "purchase_line_id",
+]  # fmt: skip
+LINE_FIELDS = [
+    "order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type", "state", "customer_lead",
+]  # fmt: skip
+# What can cause a change of stage: stored as a code on each transition,
+# shown in the reader's language.
+CAUSES = [
+    ("installation", "Order Visibility installed"),
+    ("order_created", "Order created"),
+    ("order_confirmed", "Order confirmed"),
+    ("order_cancelled", "Order cancelled"),
+    ("order_reset_to_quotation", "Order reset to quotation"),
+    ("quotation_sent", "Quotation sent"),
+    ("order_updated", "Order updated"),
+    ("approval_requested", "Approval requested"),
+    ("approval_granted", "Approval granted"),
+    ("approval_rejected", "Approval rejected"),
+    ("credit_hold", "Credit hold"),
+    ("credit_hold_released", "Credit hold released"),
+    ("stock_reserved", "Stock reserved"),
+    ("stock_partially_reserved", "Stock partially reserved"),
+    ("waiting_for_stock", "Waiting for stock"),
+    ("goods_moved", "Goods moved"),
+    ("move_cancelled", "Move cancelled"),
+    ("stock_updated", "Stock updated"),
+    ("invoice_posted", "Invoice posted"),
+    ("invoice_cancelled", "Invoice cancelled"),
+    ("invoice_reset_to_draft", "Invoice reset to draft"),
+    ("invoice_reversed", "Invoice reversed"),
+    ("invoice_updated", "Invoice updated"),
+    ("payment_registered", "Payment registered"),
+    ("payment_removed", "Payment removed"),
+    ("milestone_received", "Milestone received"),
+    ("fulfilment_reassigned", "Fulfilment reassigned"),
+    ("reconciliation", "Reconciliation"),
+    ("manual", "Recomputed by hand"),
+    ("recompute", "Recomputed"),
+]
+CAUSE_CODES = frozenset(code for code, _label in CAUSES)
+# The events that best explain reaching a stage, when several happened.
+STAGE_CAUSES = {
+    "cancelled": ("order_cancelled",),
+    "draft": ("order_reset_to_quotation", "order_created"),
+    "confirmed": ("order_confirmed",),
+    "awaiting_stock": ("order_confirmed", "waiting_for_stock"),
+    "ready_to_ship": ("fulfilment_reassigned", "stock_reserved", "order_confirmed"),
+    "partially_shipped": ("goods_moved",),
+    "shipped": ("goods_moved", "move_cancelled", "invoice_reversed", "invoice_cancelled"),
+    "invoiced": ("invoice_posted", "payment_removed"),
+    "paid": ("payment_registered",),
+}

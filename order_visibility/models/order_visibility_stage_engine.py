@@ -1,0 +1,309 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""The stage engine: the facts of the orders read in one query, the stage
+rules of docs/architecture.md, the transitions, and the exceptions whose
+condition is the state of the documents themselves."""
+
+from collections import defaultdict
+from typing import NamedTuple
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .order_visibility_constants import (
+    CLOSED_STAGES,
+    LINE_FIELDS,
+    MOVE_FIELDS,
+    ORDER_FIELDS,
+    PAID_STATES,
+    SHORT_MOVE_STATES,
+    STAGE_CAUSES,
+    TO_SHIP_STAGES,
+)
+
+
+class StageFacts(NamedTuple):
+    """What the stage rules read about one order (see ``_stage_facts``)."""
+
+    state: str
+    invoice_status: str
+    delivered: bool
+    open_moves: models.BaseModel  # stock.move, with one prefetch set for the pass
+    payment_states: list
+
+
+def _best_cause(stage, causes):
+    preferred = STAGE_CAUSES.get(stage, ())
+    return next((c for c in preferred if c in causes), causes[-1])
+
+
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _recompute_orders(self, orders, cause="recompute", causes=None):
+        """Bring the visibility records of ``orders`` up to date.
+
+        ``causes``: {order id: [events seen in this transaction]}; each
+        transition records the event that explains its new stage best.
+        Returns the transitions created (real stage changes only).
+        """
+        if not orders:
+            return self.env["order.visibility.transition"]
+        # The engine keeps derived data: it runs as superuser whoever caused
+        # the change (callers check access to what they act on).
+        self = self.sudo()
+        orders = orders.sudo()
+        # Load the columns the engine reads, not whole records: sale.order
+        # and sale.order.line have a hundred columns each.
+        orders.fetch(ORDER_FIELDS)
+        orders.order_line.fetch(LINE_FIELDS)
+        visibilities = self._ensure_for_orders(orders)
+        facts = visibilities._stage_facts()
+        stages = visibilities._derive_stages(facts)
+        now = fields.Datetime.now()
+        changed = defaultdict(self.browse)
+        transition_vals = []
+        for visibility in visibilities:
+            new_stage = stages[visibility.id]
+            if new_stage == visibility.stage:
+                continue
+            changed[new_stage] |= visibility
+            elapsed = (now - visibility.stage_since).total_seconds() / 3600.0 if visibility.stage_since else 0.0
+            transition_vals.append(
+                {
+                    "visibility_id": visibility.id,
+                    "from_stage": visibility.stage,
+                    "to_stage": new_stage,
+                    "changed_at": now,
+                    "cause": _best_cause(new_stage, (causes or {}).get(visibility.sale_order_id.id) or [cause]),
+                    "duration_hours": round(elapsed, 4),
+                }
+            )
+        transitions = self.env["order.visibility.transition"].create(transition_vals)
+        last_by_visibility = {t.visibility_id.id: t.id for t in transitions}
+        for stage, records in changed.items():
+            records.write({"stage": stage, "stage_since": now})
+        for visibility in visibilities.filtered(lambda v: v.id in last_by_visibility):
+            visibility.last_transition_id = last_by_visibility[visibility.id]
+        visibilities._sync_sale_order_stage()
+        visibilities._update_promised_dates()
+        visibilities._update_margins()
+        visibilities._sync_event_exceptions(facts)
+        visibilities._update_risk(facts)
+        if transitions:
+            self._on_transitions(transitions)
+        return transitions
+
+    @api.model
+    def _ensure_for_orders(self, orders):
+        """Visibility records of ``orders``, creating the missing ones."""
+        existing = self.search_fetch([("sale_order_id", "in", orders.ids)], ["sale_order_id", "stage", "stage_since"])
+        missing = orders - existing.sale_order_id
+        if missing:
+            existing |= self.create(
+                [{"sale_order_id": order.id, "stage": "draft", "stage_since": order.create_date} for order in missing]
+            )
+        return existing
+
+    def _sync_sale_order_stage(self):
+        """Mirror the stage on sale.order (for its lists' filters and groups)."""
+        stale = defaultdict(self.env["sale.order"].browse)
+        for visibility in self:
+            if visibility.sale_order_id.visibility_stage != visibility.stage:
+                stale[visibility.stage] |= visibility.sale_order_id
+        for stage, orders in stale.items():
+            orders.write({"visibility_stage": stage})
+
+    def _write_changed(self, field_name, values):
+        """Write ``values`` ({visibility id: value}) where they differ, one write per value."""
+        changed = defaultdict(list)
+        for visibility in self:
+            value = values[visibility.id]
+            if visibility[field_name] != value:
+                changed[value].append(visibility.id)
+        for value, ids in changed.items():
+            self.browse(ids).write({field_name: value})
+
+    def _update_promised_dates(self):
+        self._write_changed(
+            "promised_date",
+            {v.id: v.sale_order_id.commitment_date or v.sale_order_id.expected_date or False for v in self},
+        )
+
+    def _sync_event_exceptions(self, facts):
+        """Exceptions whose condition is the state of the documents themselves.
+
+        They open and resolve in the same transaction as the change.
+        """
+        detected = {}
+        for visibility in self.filtered(lambda v: v.stage == "awaiting_stock"):
+            open_moves = facts[visibility.sale_order_id.id].open_moves
+            for picking, moves in open_moves.grouped("picking_id").items():
+                short = self._short_moves(moves)
+                if short:
+                    detail = ", ".join(
+                        f"{m.product_uom_qty - m.quantity:g} {m.product_uom.name} {m.product_id.display_name}"
+                        for m in short
+                    )
+                    detected[(visibility.id, "stock.picking", picking.id)] = {
+                        "detail": self.env._("%(picking)s is short of %(detail)s", picking=picking.name, detail=detail)
+                    }
+        exceptions = self.env["order.visibility.exception"]
+        exceptions._sync("stock_shortage", detected, self)
+        held = self.filtered(lambda v: v.credit_hold and v.stage not in CLOSED_STAGES)
+        exceptions._sync("credit_hold", {(v.id, "", 0): {"detail": v.credit_hold_reason} for v in held}, self)
+        pending = self.approval_ids.filtered(lambda a: a.state == "pending")
+        exceptions._sync(
+            "approval_pending",
+            {
+                (a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a._exception_detail()}
+                for a in pending
+            },
+            self,
+        )
+
+    def _on_transitions(self, transitions):
+        """Hook called with the stage changes of one recompute pass.
+
+        Other addons (webhooks) extend it to emit events in the same
+        transaction; the core posts nothing here so that chatter stays quiet.
+        """
+
+    def _derive_stages(self, facts=None):
+        """{visibility id: stage code} from the orders' current documents.
+
+        The rules are the table of docs/architecture.md (Stages), top-down, on the
+        facts read for all orders at once (see ``_stage_facts``).
+        """
+        facts = facts if facts is not None else self._stage_facts()
+        return {visibility.id: visibility._derive_stage(facts) for visibility in self}
+
+    def _stage_facts(self):
+        """{order id: StageFacts} of the orders of ``self``, in one query.
+
+        What the stage rules need from sales, stock and accounting: the
+        order's state and invoice status, whether goods left the company
+        (``qty_delivered``, which Odoo computes from done moves into customer
+        locations only), the open moves of any step (pick, pack, ship;
+        returns excluded), and the payment states of the posted customer
+        invoices. Reading them through the ORM costs a full record load of
+        every line, move and invoice; this reads those columns only. It runs
+        as the engine (superuser), which only derives data from them.
+        """
+        orders = self.sale_order_id
+        self.env["sale.order"].flush_model(["state", "invoice_status"])
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "qty_delivered", "invoice_lines"])
+        self.env["product.template"].flush_model(["type"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["stock.location"].flush_model(["usage"])
+        self.env["stock.picking"].flush_model(["sale_id"])
+        self.env["stock.move"].flush_model(["picking_id", "state", "location_id"])
+        self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
+        self.env["account.move.line"].flush_model(["move_id"])
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT so.id, so.state, so.invoice_status,
+                          EXISTS (SELECT 1 FROM sale_order_line line
+                                    JOIN product_product product ON product.id = line.product_id
+                                    JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                                   WHERE line.order_id = so.id AND tmpl.type = 'consu' AND line.qty_delivered > 0),
+                          ARRAY(SELECT move.id FROM stock_picking picking
+                                  JOIN stock_move move ON move.picking_id = picking.id
+                                  JOIN stock_location source ON source.id = move.location_id
+                                 WHERE picking.sale_id = so.id AND move.state NOT IN ('done', 'cancel')
+                                   AND source.usage != 'customer'
+                                 ORDER BY move.id),
+                          ARRAY(SELECT DISTINCT invoice.payment_state FROM sale_order_line line
+                                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
+                                  JOIN account_move_line item ON item.id = rel.invoice_line_id
+                                  JOIN account_move invoice ON invoice.id = item.move_id
+                                 WHERE line.order_id = so.id AND invoice.state = 'posted'
+                                   AND invoice.move_type = 'out_invoice')
+                     FROM sale_order so
+                    WHERE so.id = ANY(%s)""",
+                orders.ids,
+            )
+        )
+        # The open moves and every move of their chains share one prefetch
+        # set: reading the chain of one order reads those of all orders.
+        all_open = self.env["stock.move"].browse([move_id for row in rows for move_id in row[4]])
+        all_open._rollup_move_origs_fetch()
+        prefetch = tuple(all_open._rollup_move_origs())
+        Move = self.env["stock.move"]
+        Move.browse(prefetch).fetch(MOVE_FIELDS)
+        return {
+            order_id: StageFacts(
+                state, invoice_status, delivered, Move.browse(open_ids).with_prefetch(prefetch), payment_states
+            )
+            for order_id, state, invoice_status, delivered, open_ids, payment_states in rows
+        }
+
+    def _derive_stage(self, facts):
+        """The stage of one order; ``facts``: see ``_stage_facts``."""
+        self.ensure_one()
+        order = facts[self.sale_order_id.id]
+        if order.state == "cancel":
+            return "cancelled"
+        if self._has_pending_approval():
+            return "pending_approval"
+        if order.state in ("draft", "sent"):
+            return "draft"
+        if self._is_on_credit_hold():
+            return "credit_hold"
+        if order.open_moves:
+            if order.delivered:
+                return "partially_shipped"
+            if self._short_moves(order.open_moves):
+                return "awaiting_stock"
+            return "ready_to_ship"
+        # Everything shipped, or nothing to ship (services): invoicing decides.
+        if order.invoice_status == "invoiced" and order.payment_states:
+            if all(state in PAID_STATES for state in order.payment_states):
+                return "paid"
+            return "invoiced"
+        return "shipped" if order.delivered else "confirmed"
+
+    @api.model
+    def _short_moves(self, moves):
+        """The open ``moves`` that wait for goods the company does not hold.
+
+        Either the move itself cannot be reserved, or it waits for an earlier
+        move that still has to bring goods in (a purchase receipt for
+        make-to-order, a manufacturing order) or that cannot be reserved.
+        Moves waiting only for an earlier internal step (pick before pack)
+        are not short.
+        """
+        short = moves.filtered(lambda m: m.state in SHORT_MOVE_STATES)
+        for move in moves.filtered(lambda m: m.state == "waiting"):
+            origins = self.env["stock.move"].browse(move._rollup_move_origs()).with_prefetch(moves._prefetch_ids) - move
+            if not origins and move.procure_method == "make_to_order":
+                short |= move  # its purchase or production is not even confirmed
+            elif any(
+                o.state not in ("done", "cancel")
+                and (o.location_id.usage != "internal" or o.state in SHORT_MOVE_STATES)
+                for o in origins
+            ):
+                short |= move
+        return short.with_prefetch(moves._prefetch_ids)
+
+    def _has_goods_to_ship(self):
+        """Whether the order is confirmed with goods still to ship: what
+        fulfilment reassignment and expedited freight act on."""
+        self.ensure_one()
+        return self.sale_order_id.sudo().state == "sale" and self.stage in TO_SHIP_STAGES
+
+    def _stage_label(self):
+        """The order's stage as the reader's language names it."""
+        self.ensure_one()
+        return dict(self._fields["stage"]._description_selection(self.env)).get(self.stage, self.stage)
+
+    def _has_pending_approval(self):
+        # A review after the fact does not hold the order: it is confirmed already.
+        # Nor does an expedite request: the order is confirmed and goes on.
+        return any(
+            approval.state == "pending" and not approval.is_review and approval.reason != "expedite"
+            for approval in self.approval_ids
+        )
+
+    def _is_on_credit_hold(self):
+        return self.credit_hold

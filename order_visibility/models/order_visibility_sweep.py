@@ -1,0 +1,165 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Scheduled passes: the exception sweep and the nightly reconciliation,
+batched, each batch in a savepoint, within the scheduler's time."""
+
+import json
+import logging
+
+from odoo import api, fields, models
+
+from .order_visibility_constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY
+
+_logger = logging.getLogger(__name__)
+
+
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _process_safely(self, records, work, what):
+        """Run ``work(records)`` in a savepoint; return (failed records, results).
+
+        When the batch fails it is rolled back and split in halves, down to
+        the single records that fail: those are logged with their name and
+        returned, every other record is processed. ``results`` holds what
+        ``work`` returned for each part that committed. One bad order never
+        stops a scheduled pass.
+        """
+        try:
+            with self.env.cr.savepoint():
+                result = work(records)
+            return records.browse(), [result]
+        except Exception:
+            if len(records) <= 1:
+                _logger.exception("order visibility %s failed on %s", what, records.display_name)
+                return records, []
+        half = len(records) // 2
+        failed_a, results_a = self._process_safely(records[:half], work, what)
+        failed_b, results_b = self._process_safely(records[half:], work, what)
+        return failed_a | failed_b, results_a + results_b
+
+    @api.model
+    def _cron_exception_sweep(self):
+        """Open and auto-resolve the time-based exceptions of all open orders,
+        then refresh the risk of the orders still to ship.
+
+        Each condition is one indexed search over the stored visibility data;
+        running the sweep twice opens nothing the second time. A condition or
+        a batch that fails is rolled back, narrowed down to the orders it
+        fails on and the rest goes on; orders and checks that failed are
+        logged and counted in ``order_visibility.last_sweep_failures``. When the scheduler's time is up it stops; the
+        next run starts over (every step is idempotent).
+        """
+        self = self.sudo()
+        now = fields.Datetime.now()
+        stats = {}
+        failed = self.browse()
+        Exception_ = self.env["order.visibility.exception"]
+        # One check per active exception type that has a time-based detector
+        # (order.visibility.exception._detect_<code>), in the types' order.
+        types = self.env["order.visibility.exception.type"].search_fetch([("code", "!=", False)], ["code"])
+        codes = dict.fromkeys(types.mapped("code"))
+        checks = [
+            (code, getattr(Exception_, f"_detect_{code}")) for code in codes if hasattr(Exception_, f"_detect_{code}")
+        ]
+        cron = self.env["ir.cron"]
+        # Slack shrinks with time: the risk of every order still to ship is refreshed.
+        to_ship = self.search([("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval"))])
+        risk_batches = [to_ship[start : start + BATCH_SIZE] for start in range(0, len(to_ship), BATCH_SIZE)]
+        time_left = cron._commit_progress(remaining=len(checks) + len(risk_batches))
+        failed_checks = 0
+        for code, detect in checks:
+            try:
+                with self.env.cr.savepoint():
+                    detected = detect(now)
+            except Exception:
+                _logger.exception("order visibility sweep: detecting %s failed, the other checks go on", code)
+                failed_checks += 1
+                detected = None
+            if detected is not None:
+                try:
+                    with self.env.cr.savepoint():
+                        stats[code] = tuple(map(len, Exception_._sync(code, detected, None)))
+                except Exception:
+                    _logger.exception("order visibility sweep (%s) failed: narrowing it down to orders", code)
+                    # Each order's exceptions of this code are synchronised on their own.
+                    involved = (
+                        self.browse({key[0] for key in detected})
+                        | Exception_.search([("code", "=", code), ("state", "!=", "resolved")]).visibility_id
+                    )
+
+                    def sync_some(visibilities, code=code, detected=detected):
+                        ids = set(visibilities.ids)
+                        some = {key: value for key, value in detected.items() if key[0] in ids}
+                        return Exception_._sync(code, some, visibilities)
+
+                    code_failed, results = self._process_safely(involved, sync_some, f"sweep ({code})")
+                    failed |= code_failed
+                    stats[code] = (sum(len(r[0]) for r in results), sum(len(r[1]) for r in results))
+            time_left = cron._commit_progress(1)
+            if not time_left:
+                break
+        for batch in risk_batches if time_left else []:
+            failed |= self._process_safely(batch, lambda visibilities: visibilities._update_risk(), "risk refresh")[0]
+            if not cron._commit_progress(1):
+                break
+        failures = len(failed) + failed_checks
+        self.env["ir.config_parameter"].set_param("order_visibility.last_sweep_failures", failures)
+        (_logger.warning if failures else _logger.info)(
+            "order visibility sweep: %s; %s orders and %s checks failed",
+            ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items()),
+            len(failed),
+            failed_checks,
+        )
+        return stats
+
+    @api.model
+    def _cron_reconcile(self):
+        """Nightly: recompute every order in batches and report the drift.
+
+        Drift is the number of orders whose stored stage was wrong; it should
+        be zero. Each batch runs in its own savepoint; an order it fails on is
+        logged and skipped (``_process_safely``). When the scheduler's time is
+        up the pass stops, saves where it is, and the next run resumes after
+        the last order done.
+        At the end, drift and failures are logged and kept in
+        ``order_visibility.last_drift`` and ``order_visibility.last_reconcile_failures``.
+        """
+        self = self.sudo()
+        params = self.env["ir.config_parameter"]
+        SaleOrder = self.env["sale.order"].sudo().with_context(active_test=False)
+        cron = self.env["ir.cron"]
+        progress = json.loads(params.get_param(RECONCILE_PROGRESS_KEY) or "{}")
+        last_id = progress.get("last_id", 0)
+        totals = {key: progress.get(key, 0) for key in ("checked", "drift", "failed")}
+        cron._commit_progress(remaining=SaleOrder.search_count([("id", ">", last_id)]))
+
+        def reconcile(orders):
+            return len(self._recompute_orders(orders, cause="reconciliation"))
+
+        while batch := SaleOrder.search([("id", ">", last_id)], order="id", limit=BATCH_SIZE):
+            failed, drifts = self._process_safely(batch, reconcile, "reconciliation")
+            totals["drift"] += sum(drifts)
+            totals["checked"] += len(batch)
+            totals["failed"] += len(failed)
+            last_id = batch[-1].id
+            self.env.invalidate_all()
+            if not cron._commit_progress(len(batch)):
+                # Saved only when stopping: writing a parameter clears every
+                # worker's registry cache. Interrupted otherwise, the next run
+                # starts over, which is safe (a pass is idempotent).
+                params.set_param(RECONCILE_PROGRESS_KEY, json.dumps({"last_id": last_id, **totals}))
+                cron._commit_progress()
+                _logger.info("order visibility reconciliation: time is up after order id %s, resuming later", last_id)
+                return totals["drift"]
+        params.set_param(RECONCILE_PROGRESS_KEY, False)
+        params.set_param("order_visibility.last_drift", totals["drift"])
+        params.set_param("order_visibility.last_reconcile_failures", totals["failed"])
+        log = _logger.warning if totals["drift"] or totals["failed"] else _logger.info
+        log(
+            "order visibility reconciliation: %s orders checked, drift %s, failed on %s",
+            totals["checked"],
+            totals["drift"],
+            totals["failed"],
+        )
+        return totals["drift"]
