@@ -2,7 +2,7 @@
 """What users do on an order's record: recompute it, ask for a credit
 release, open the sales order."""
 
-from odoo import fields, models
+from odoo import models
 from odoo.exceptions import AccessError
 
 
@@ -13,11 +13,7 @@ class OrderVisibility(models.Model):
         """Ask an approver (not the requester, not the salesperson) to release the hold."""
         self.check_access("read")
         for visibility in self.filtered("credit_hold"):
-            order = visibility.sale_order_id.sudo()
-            company = order.company_id
-            amount = order.currency_id._convert(
-                order.amount_untaxed, company.currency_id, company, order.date_order or fields.Date.today()
-            )
+            amount = visibility.sale_order_id.sudo()._visibility_untaxed_in_company_currency()
             self.env["order.visibility.approval"]._request(
                 visibility,
                 "credit_release",

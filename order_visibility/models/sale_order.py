@@ -203,9 +203,7 @@ class SaleOrder(models.Model):
             approved = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved")
             reasons = []
             company = order.company_id
-            amount = order.currency_id._convert(
-                order.amount_untaxed, company.currency_id, company, order.date_order or fields.Date.today()
-            )
+            amount = order._visibility_untaxed_in_company_currency()
             margin = margins.get(order.id, 0.0)
             figures = {"amount_company": amount, "margin_approved": margin}
 
@@ -240,6 +238,15 @@ class SaleOrder(models.Model):
             if reasons:
                 needed[self.browse(order.id)] = reasons
         return needed
+
+    def _visibility_untaxed_in_company_currency(self):
+        """The untaxed amount in the company's currency, at the order's date:
+        what an approval of a high-value order or a credit release approves."""
+        self.ensure_one()
+        company = self.company_id
+        return self.currency_id._convert(
+            self.amount_untaxed, company.currency_id, company, self.date_order or fields.Date.today()
+        )
 
     def _visibility_margins(self):
         """{order id: margin in percent of the untaxed amount}, at product cost
