@@ -244,6 +244,19 @@ class OrderVisibility(models.Model):
         finally:
             _SENDING.reset(token)
 
+    def _send_automatic_customer_update(self, cause):
+        """Send this order's update automatically under ``cause``, in a
+        savepoint: a mail that cannot be sent is logged and rolled back, and
+        the caller goes on. Returns whether it was sent."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._send_customer_update(cause, automatic=True)
+        except Exception:
+            _logger.exception("order visibility: the customer update of %s failed", self.display_name)
+            return False
+        return True
+
     @api.model
     def _cron_send_customer_updates(self):
         """Send the updates of orders at risk or late, automatically, where the
@@ -274,13 +287,8 @@ class OrderVisibility(models.Model):
         sent = 0
         for visibility in candidates:
             cause = visibility._customer_update_cause_key()
-            if (visibility.id, cause) not in sent_causes:
-                try:
-                    with self.env.cr.savepoint():
-                        visibility._send_customer_update(cause, automatic=True)
-                    sent += 1
-                except Exception:
-                    _logger.exception("order visibility: the customer update of %s failed", visibility.display_name)
+            if (visibility.id, cause) not in sent_causes and visibility._send_automatic_customer_update(cause):
+                sent += 1
             if not cron._commit_progress(1):
                 break
         _logger.info("order visibility: %s customer updates sent automatically", sent)

@@ -173,13 +173,9 @@ class OrderVisibility(models.Model):
             cause = visibility._customer_update_cause_key(facts)
             if Update.search_count([("visibility_id", "=", visibility.id), ("cause", "=", cause)], limit=1):
                 continue
-            try:
-                # A mail that cannot be sent must not refuse the carrier's milestone.
-                with self.env.cr.savepoint():
-                    visibility._send_customer_update(cause, automatic=True)
+            # A mail that cannot be sent must not refuse the carrier's milestone.
+            if visibility._send_automatic_customer_update(cause):
                 sent += 1
-            except Exception:
-                _logger.exception("order visibility: the customer update of %s failed", visibility.display_name)
         return sent
 
     @api.model
