@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmarks of the core addon against the performance budgets of docs/architecture.md.
+"""Benchmarks of the core addon against the performance budgets of docs/dev/architecture.md.
 
 Run through ``./ov bench`` (which creates the databases); prints figures,
 never passes or fails. Benchmarks, in this order:

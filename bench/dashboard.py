@@ -6,7 +6,7 @@ and calls ``bench_dashboard``). Prints figures, never passes or fails:
 (record rules and allowed companies applied), with no filter and with one
 filter of each kind, ``rounds`` calls each after a warm-up call, the ORM
 cache cleared before every call (PostgreSQL's cache stays warm, as on a
-server). Budget (docs/architecture.md): median <= 100 ms, p95 <= 200 ms,
+server). Budget (docs/dev/architecture.md): median <= 100 ms, p95 <= 200 ms,
 query count constant in data size.
 
 Wall-clock times grow with whatever else runs on the machine; the CPU time

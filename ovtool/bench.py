@@ -56,7 +56,7 @@ def ensure_bench_db(py, location, db, dbname, fresh):
 
 
 def cmd_bench(args):
-    """Benchmarks (budgets: docs/architecture.md) on dedicated databases, kept between runs."""
+    """Benchmarks (budgets: docs/dev/architecture.md) on dedicated databases, kept between runs."""
     unknown = sorted(set(args.only) - set(BENCH_NEEDS))
     if unknown:
         raise SetupError(f"unknown benchmark {', '.join(unknown)}: choose among {', '.join(BENCH_NEEDS)}")

@@ -3,7 +3,7 @@
 
 Every model method without a leading underscore is callable over RPC, with
 whatever records and arguments the caller chooses. The table "Public methods
-and who may call them" of docs/architecture.md says, for each one, which
+and who may call them" of docs/dev/architecture.md says, for each one, which
 kind of user may call it; this test enumerates the methods the suite's
 addons define (their own models and their overrides of Odoo's) and, for
 each row, calls the method as each kind of user on real records of company
@@ -36,7 +36,7 @@ from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "dev" / "architecture.md"
 PERSONAS = ("portal", "salesperson", "user", "manager", "admin", "other company")
 OV = "order_visibility.group_order_visibility"
 SELLS = "sales_team.group_sale_salesman_all_leads,stock.group_stock_user"
@@ -406,7 +406,7 @@ class TestPublicMethods(OrderVisibilityCommon):
         self.assertEqual(
             sorted(found - set(documented)),
             [],
-            "public methods without a row in docs/architecture.md (Public methods and who may call them)",
+            "public methods without a row in docs/dev/architecture.md (Public methods and who may call them)",
         )
         self.assertEqual(sorted(set(documented) - found), [], "rows of methods that do not exist")
         self.assertEqual(sorted(set(documented) ^ set(self.calls())), [], "rows and calls of this test differ")

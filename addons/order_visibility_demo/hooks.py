@@ -240,7 +240,7 @@ ORDERS = [
         "flow": "cancel",
         "ordered": 12,
     },
-    # Governance: thresholds gate the confirmation (docs/architecture.md, Governing).
+    # Governance: thresholds gate the confirmation (docs/dev/architecture.md, Governing).
     {
         "xmlid": "sale_order_harbor_tender_pending_approval",
         "customer": "customer_harbor_fresh",

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """The stage engine: the facts of the orders read in one query, the stage
-rules of docs/architecture.md, the transitions, and the exceptions whose
+rules of docs/dev/architecture.md, the transitions, and the exceptions whose
 condition is the state of the documents themselves."""
 
 from collections import defaultdict
@@ -172,7 +172,7 @@ class OrderVisibility(models.Model):
     def _derive_stages(self, facts=None):
         """{visibility id: stage code} from the orders' current documents.
 
-        The rules are the table of docs/architecture.md (Stages), top-down, on the
+        The rules are the table of docs/dev/architecture.md (Stages), top-down, on the
         facts read for all orders at once (see ``_stage_facts``).
         """
         facts = facts if facts is not None else self._stage_facts()

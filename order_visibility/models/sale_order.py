@@ -16,7 +16,7 @@ RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
 # requires an approval, request it (the order waits as a quotation) rather
 # than refuse. It can only choose between the two answers that hold the
 # order; nothing a caller sends can make a confirmation skip an approval
-# (see _visibility_approval_mode and docs/architecture.md).
+# (see _visibility_approval_mode and docs/dev/architecture.md).
 APPROVAL_MODE_KEY = "order_visibility_approval"
 # Set only by the overrides of Odoo's own automatic confirmations (payment,
 # portal signature, e-commerce checkout), for the duration of their call. A

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Access rights matrix of docs/architecture.md (Security), group by group, on real records.
+"""Access rights matrix of docs/dev/architecture.md (Security), group by group, on real records.
 
 Personas (all internal users of company A only, unless said otherwise):
 

@@ -7,7 +7,7 @@ from odoo.tests import TransactionCase, tagged
 
 MODULE = "order_visibility_demo"
 
-# Stage the engine must derive for each scenario order (docs/architecture.md, Stages).
+# Stage the engine must derive for each scenario order (docs/dev/architecture.md, Stages).
 EXPECTED_STAGES = {
     "sale_order_iberia_quotation": "draft",
     "sale_order_boulangerie_stale_quotation": "draft",
