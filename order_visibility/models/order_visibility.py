@@ -12,19 +12,12 @@ from odoo.fields import Domain
 from ..tools.domains import boolean_search
 from .order_visibility_constants import (
     CAUSE_CODES,
-    CLOSED_STAGES,
     DIRTY_KEY,
     NEW_QUOTATIONS_KEY,
     OPEN_CONFIRMED_STAGES,
-    PRIORITIES,
     STAGES,
-    TO_SHIP_STAGES,
 )
 from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
-
-# The model, and the stage groups that other addons import from this file
-# (their home is order_visibility_constants).
-__all__ = ["CLOSED_STAGES", "OPEN_CONFIRMED_STAGES", "PRIORITIES", "STAGES", "TO_SHIP_STAGES", "OrderVisibility"]
 
 
 class OrderVisibility(models.Model):

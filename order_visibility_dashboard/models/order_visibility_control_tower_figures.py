@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.order_visibility.models.order_visibility import CLOSED_STAGES, OPEN_CONFIRMED_STAGES, STAGES
+from odoo.addons.order_visibility.models.order_visibility_constants import CLOSED_STAGES, OPEN_CONFIRMED_STAGES, STAGES
 from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
 from odoo.tools import SQL
 
