@@ -23,10 +23,9 @@ class OrderVisibilityWebhookDelivery(models.Model):
     @api.model
     def _correlation_id(self):
         """One id for every event of the current transaction (cleared at commit/rollback)."""
-        data = self.env.cr.postcommit.data
-        if CORRELATION_KEY not in data:
-            data[CORRELATION_KEY] = str(uuid.uuid4())
-        return data[CORRELATION_KEY]
+        return self.env["order.visibility"]._transaction_buffer(
+            self.env.cr.postcommit, CORRELATION_KEY, lambda: str(uuid.uuid4()), lambda _correlation_id: None
+        )
 
     @api.model
     def _emit_events(self, events):
