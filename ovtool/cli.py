@@ -9,6 +9,8 @@
                               without and with the suite, compared
     ./ov lint [--fix]         ruff and pylint-odoo over the repository
     ./ov pot                  regenerate the translation templates
+    ./ov readme [--check]     write each addon's README.rst from its readme/
+                              fragments (--check: only say which are stale)
     ./ov bench                benchmarks (figures, not pass/fail) on a bulk database
     ./ov pg                   start the private PostgreSQL cluster and say how to
                               connect to it
@@ -32,6 +34,7 @@ from ovtool.cluster import Database
 from ovtool.compat import cmd_odoo_compat
 from ovtool.odoo_run import install_suite, installed_addons, odoo_cmd, run_dbname, setup, write_odoo_conf
 from ovtool.python_env import ensure_python, python_for_suite
+from ovtool.readme import cmd_readme
 from ovtool.settings import ADDONS, PRODUCT_ADDONS, REPO, STATE, TEST_PATHS, SetupError, say
 from ovtool.system import check_port_free, ensure_debian_packages
 
@@ -169,6 +172,9 @@ def main(argv=None):
     bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("pot", help="regenerate the addons' translation templates").set_defaults(func=cmd_pot)
+    readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
+    readme.add_argument("--check", action="store_true", help="write nothing; exit 1 naming the stale README.rst")
+    readme.set_defaults(func=cmd_readme)
     sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(func=cmd_stop)
     sub.add_parser("pg", help="start the private PostgreSQL cluster and say how to connect").set_defaults(func=cmd_pg)
     sub.add_parser("status", help="where the state and the cluster are, and whether it runs").set_defaults(
