@@ -1,4 +1,4 @@
-"""Take the README screenshots from a running `./ov run` (http://localhost:8069).
+"""Take the screenshots of the README and docs/user/ from a running `./ov run` (http://localhost:8069).
 
     python3 docs/screenshots/take.py [database] [name ...]      (OV_HTTP_PORT as for ./ov run)
 
@@ -117,7 +117,7 @@ def visibility_of(session, customer_ref):
     return rpc(session, "order.visibility", "search", [[("sale_order_id.client_order_ref", "=", customer_ref)]])[0]
 
 
-# Acting on exceptions (README): the page, then the button that opens the dialog to capture.
+# Acting on exceptions (docs/user/exceptions.md): the page, then the button that opens the dialog to capture.
 ACTING = {
     # Harbor's order lacks sunflower oil; Rotterdam DC can cover it.
     "fulfilment_wizard": ("HFF-PO-22871", "action_open_fulfilment_wizard"),

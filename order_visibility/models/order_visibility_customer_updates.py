@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Proactive customer updates: a plain-language text built from the engine's
 facts, drafted in the mail composer from an editable template; sent
-automatically only where the admin and the customer opted in (see README,
-"Acting on exceptions")."""
+automatically only where the admin and the customer opted in (see
+docs/user/exceptions.md, "Proactive customer updates")."""
 
 import logging
 from collections import defaultdict

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Expedited freight: an approval of reason ``expedite`` whose approved cost
-counts in the order's margin (see README, "Acting on exceptions")."""
+counts in the order's margin (see docs/user/exceptions.md, "Expedite approvals")."""
 
 from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Fulfilment reassignment: serve the short lines of an order from another
-warehouse of its company that holds the goods now (see README, "Acting on
-exceptions")."""
+warehouse of its company that holds the goods now (see docs/user/exceptions.md,
+"Fulfilment reassignment")."""
 
 from collections import defaultdict
 from datetime import timedelta

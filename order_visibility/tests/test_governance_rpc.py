@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """An integration confirming orders over Odoo's external JSON API (the
-README's example): with an approval rule on, it cannot mistake a quotation
-left waiting for a confirmed order."""
+example of docs/user/approvals.md): with an approval rule on, it cannot
+mistake a quotation left waiting for a confirmed order."""
 
 import json
 from datetime import datetime, timedelta
