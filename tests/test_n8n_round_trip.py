@@ -114,6 +114,8 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
         cls.n8n_source = cls.env["order.visibility.webhook.source"].create(
             {"name": "n8n", "code": "n8n", "company_id": cls.company.id}
         )
+        # As an administrator copies it into n8n: the generated secret, shown once.
+        cls.source_secret = cls.n8n_source.action_show_secret()["context"]["default_secret"]
         cls.state_dir = Path(tempfile.mkdtemp(prefix="ov-n8n-"))
         cls.addClassCleanup(shutil.rmtree, cls.state_dir, ignore_errors=True)
         cls.port = free_port()
@@ -135,7 +137,7 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
             "OV_ODOO_URL": f"http://127.0.0.1:{config['http_port']}",
             "OV_ODOO_DB": cls.env.cr.dbname,
             "OV_N8N_SOURCE_CODE": cls.n8n_source.code,
-            "OV_N8N_SOURCE_SECRET": cls.n8n_source.secret,
+            "OV_N8N_SOURCE_SECRET": cls.source_secret,
         }
         cls.n8n_log_path = cls.state_dir / "n8n.log"
         for command in (

@@ -355,7 +355,13 @@ class TestPublicMethods(OrderVisibilityCommon):
                 {"sequence": 5}
             ),
             ("order.visibility.webhook.secret.wizard", "create"): lambda as_user: wizard(
-                as_user, "order.visibility.webhook.secret.wizard", {"endpoint_id": self.endpoint.id}
+                as_user,
+                "order.visibility.webhook.secret.wizard",
+                {
+                    "res_model": self.endpoint._name,
+                    "res_id": self.endpoint.id,
+                    "res_name": self.endpoint.name,
+                },
             ),
             ("order.visibility.webhook.replay", "action_replay"): lambda as_user: wizard(
                 as_user,
@@ -371,9 +377,9 @@ class TestPublicMethods(OrderVisibilityCommon):
             ("order.visibility.webhook.source", "action_generate_secret"): lambda as_user: as_user(
                 self.source
             ).action_generate_secret(),
-            ("order.visibility.webhook.source", "action_hide_secret"): lambda as_user: as_user(
+            ("order.visibility.webhook.source", "action_show_secret"): lambda as_user: as_user(
                 self.source
-            ).action_hide_secret(),
+            ).action_show_secret(),
             ("order.visibility.webhook.source", "action_view_milestones"): lambda as_user: as_user(
                 self.source
             ).action_view_milestones(),

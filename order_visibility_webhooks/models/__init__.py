@@ -1,5 +1,6 @@
 from . import res_config_settings
 from . import order_visibility_webhook_event_type
+from . import order_visibility_webhook_secret_mixin
 from . import order_visibility_webhook_endpoint
 from . import order_visibility_webhook_endpoint_secret
 from . import order_visibility_webhook_endpoint_health

@@ -2,16 +2,15 @@
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
-from ..tools import outbound_http, signing
-from ..tools.constants import ADMIN_GROUP
+from ..tools import outbound_http
 
 ALLOW_PRIVATE_PARAM = "order_visibility_webhooks.allow_private_targets"
-# Kept by the server (secret reveal and rotation, health): never written by a user.
+# Kept by the server (secret rotation, health): never written by a user; the
+# secret's own state is in the secret mixin.
 ENGINE_FIELDS = frozenset(
     {
-        "secret_shown",
         "previous_secret_expires_at",
         "last_success_at",
         "consecutive_failures",
@@ -24,13 +23,15 @@ ENGINE_FIELDS = frozenset(
 class OrderVisibilityWebhookEndpoint(models.Model):
     """A receiver of the suite's signed events, with its secret(s) and health.
 
-    Secrets are in ``order_visibility_webhook_endpoint_secret.py``, health
+    The signing secret is the one of every webhook secret
+    (``order.visibility.webhook.secret.mixin``); its rotation with overlap is
+    in ``order_visibility_webhook_endpoint_secret.py``, health
     (kept by the dispatcher) in ``order_visibility_webhook_endpoint_health.py``.
     """
 
     _name = "order.visibility.webhook.endpoint"
     _description = "Webhook Endpoint"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["order.visibility.webhook.secret.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "name, id"
     _check_company_auto = True
 
@@ -65,21 +66,11 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         default=24,
         help="After a rotation, the previous secret keeps signing next to the new one for this long.",
     )
-    # Secrets: read by superuser code only (the dispatcher, the one-time reveal);
-    # never tracked, never copied, never read back by anyone. Administrators
-    # may set ``secret`` (see _has_field_access), or type one in the form.
-    secret = fields.Char(groups=fields.NO_ACCESS, copy=False, default=lambda self: signing.generate_secret())
+    # The secret (secret, new_secret, secret_shown, secret_hint) comes from
+    # the secret mixin; during a rotation the previous one keeps signing,
+    # read by the dispatcher as superuser only.
     previous_secret = fields.Char(groups=fields.NO_ACCESS, copy=False)
-    new_secret = fields.Char(
-        "Signing Secret",
-        compute="_compute_new_secret",
-        inverse="_inverse_new_secret",
-        groups=ADMIN_GROUP,
-        help="whsec_ followed by base64; leave empty to let the server generate one. "
-        "It is never shown again once saved.",
-    )
     previous_secret_expires_at = fields.Datetime(readonly=True, copy=False)
-    secret_shown = fields.Boolean(readonly=True, copy=False)
     # Health
     last_success_at = fields.Datetime(readonly=True, copy=False)
     consecutive_failures = fields.Integer(readonly=True, copy=False)
@@ -192,30 +183,16 @@ class OrderVisibilityWebhookEndpoint(models.Model):
                 )
             )
 
-    def _check_engine_fields(self, vals):
-        if not self.env.su and ENGINE_FIELDS.intersection(vals):
-            raise AccessError(
-                self.env._(
-                    "The health and secret state of a webhook endpoint are kept by the server: %(fields)s.",
-                    fields=", ".join(sorted(ENGINE_FIELDS.intersection(vals))),
-                )
-            )
-
     # ------------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------------
 
+    @api.model
+    def _server_kept_fields(self):
+        return super()._server_kept_fields() | ENGINE_FIELDS
+
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            self._check_engine_fields(vals)
-            # Set by an administrator (``secret`` or the form's ``new_secret``),
-            # else generated (the field's default) and shown once.
-            if vals.get("secret"):
-                self._check_secret_value(vals["secret"])
-                vals["secret_shown"] = True  # typed by whoever created it: nothing to show
-            else:
-                vals.pop("secret", None)
         endpoints = super().create(vals_list)
         self.env.registry.clear_cache()
         return endpoints
@@ -223,17 +200,8 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     def write(self, vals):
         if "company_id" in vals:
             self._check_company_unchanged(vals["company_id"])
-        self._check_engine_fields(vals)
-        if vals.get("secret"):
-            self._check_secret_value(vals["secret"])
-            vals = dict(vals, secret_shown=True)
-        elif "secret" in vals:
-            vals = {k: v for k, v in vals.items() if k != "secret"}  # a secret cannot be emptied
         reenabled = self.filtered(lambda e: not e.active) if vals.get("active") else self.browse()
         result = super().write(vals)
-        if vals.get("secret") or vals.get("new_secret"):
-            for endpoint in self:
-                endpoint.message_post(body=self.env._("Signing secret replaced."), subtype_xmlid="mail.mt_note")
         if reenabled:
             # Unarchived: a fresh start for its health, and its backlog is due now.
             reenabled._write_internal({"disabled_reason": False, "consecutive_failures": 0, "failing_since": False})
@@ -269,16 +237,9 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     # Access
     # ------------------------------------------------------------------
 
-    def _check_admin_access(self):
-        """Administrators only, on endpoints of their companies (the record
-        rules): checked before anything is done as superuser on ``self``."""
-        if not self.env.su and not self.env.user.has_group(ADMIN_GROUP):
-            raise AccessError(self.env._("Only Order Visibility administrators manage webhook endpoints and secrets."))
-        self.check_access("write")
-
     def _write_internal(self, vals):
-        """Write engine-kept fields (secrets, reveal, health) as superuser, without
-        the user-facing ``write`` rules: callers check the access first."""
+        """Write engine-kept fields (health) as superuser, without the
+        user-facing ``write`` rules: callers check the access first."""
         return super(OrderVisibilityWebhookEndpoint, self.sudo()).write(vals)  # pylint: disable=super-method-mismatch
 
     # ------------------------------------------------------------------

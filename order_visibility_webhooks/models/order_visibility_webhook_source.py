@@ -7,10 +7,9 @@ from psycopg2 import IntegrityError
 from psycopg2.errors import SerializationFailure
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, sql
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
-from ..tools.constants import ADMIN_GROUP
 from ..tools.milestone_payload import (
     MAX_BODY_BYTES,
     InvalidPayload,
@@ -24,8 +23,6 @@ from ..tools.signing import (
     TIMESTAMP_RE,
     TIMESTAMP_TOLERANCE,
     InvalidSecret,
-    generate_secret,
-    secret_key,
     timestamp_is_fresh,
     verify,
 )
@@ -58,16 +55,16 @@ class OrderVisibilityWebhookSource(models.Model):
     """A carrier, WMS or 3PL that posts signed delivery milestones.
 
     It posts to ``/order_visibility/webhook/<code>``, signing each message
-    per the Standard Webhooks specification with the source's secret. The
-    value is kept in ``stored_secret``, which no user reads or writes
-    (``fields.NO_ACCESS``: the receiver reads it as superuser); ``secret``
-    shows it to the administrators of the source's company until one of
-    them hides it (``action_hide_secret``), then never again.
+    per the Standard Webhooks specification with the source's secret,
+    which behaves as every webhook secret (``order.visibility.webhook.secret.mixin``):
+    nobody reads it back (the receiver reads it as superuser), a generated
+    one is shown once to an administrator of the source's company
+    (``action_show_secret``), a typed one never.
     """
 
     _name = "order.visibility.webhook.source"
     _description = "Inbound Milestone Source"
-    _inherit = ["mail.thread"]
+    _inherit = ["order.visibility.webhook.secret.mixin", "mail.thread"]
     _order = "name, id"
     _check_company_auto = True
 
@@ -78,21 +75,6 @@ class OrderVisibilityWebhookSource(models.Model):
         tracking=True,
         help="The last part of the URL the source posts to: lowercase letters, digits, - and _.",
     )
-    stored_secret = fields.Char(copy=False, groups=fields.NO_ACCESS)
-    secret = fields.Char(
-        compute="_compute_secret",
-        inverse="_inverse_secret",
-        groups=ADMIN_GROUP,
-        help="whsec_ followed by base64 of 24 to 64 bytes. Leave empty to let the server generate one. "
-        "Readable until an administrator hides it, then never again.",
-    )
-    secret_revealed = fields.Boolean(
-        copy=False,
-        readonly=True,
-        groups=ADMIN_GROUP,
-        help="An administrator copied the secret and hid it: it is never readable again.",
-    )
-    secret_hint = fields.Char(compute="_compute_secret_hint", groups=ADMIN_GROUP)
     active = fields.Boolean(default=True, tracking=True)
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True, tracking=True
@@ -113,43 +95,10 @@ class OrderVisibilityWebhookSource(models.Model):
         "This code is already used by another source: the URL must name one source only.",
     )
 
-    def _auto_init(self):
-        result = super()._auto_init()
-        self._move_former_secret_column()
-        return result
-
-    def _move_former_secret_column(self):
-        """The secret used to be a stored field "secret", readable by
-        administrators even once hidden: move it where no user reads it."""
-        cr = self.env.cr
-        if sql.column_exists(cr, self._table, "secret"):
-            table = SQL.identifier(self._table)
-            cr.execute(SQL("UPDATE %s SET stored_secret = secret WHERE stored_secret IS NULL", table))
-            cr.execute(SQL("ALTER TABLE %s DROP COLUMN secret", table))
-
     @api.depends("code")
     def _compute_url_path(self):
         for source in self:
             source.url_path = f"/order_visibility/webhook/{source.code}" if source.code else False
-
-    @api.depends("stored_secret", "secret_revealed")
-    def _compute_secret(self):
-        # sudo: the value itself is NO_ACCESS; administrators of the source's
-        # company read it here until one of them hides it.
-        for source, source_sudo in zip(self, self.sudo(), strict=True):
-            source.secret = False if source_sudo.secret_revealed else source_sudo.stored_secret
-
-    def _inverse_secret(self):
-        self.check_access("write")
-        for source in self:
-            source._set_secret(source.secret or generate_secret())
-
-    @api.depends("stored_secret")
-    def _compute_secret_hint(self):
-        # sudo: the last four characters only, for the administrators who read the source.
-        for source, source_sudo in zip(self, self.sudo(), strict=True):
-            secret = source_sudo.stored_secret
-            source.secret_hint = f"whsec_…{secret[-4:]}" if secret else False
 
     def _compute_message_stats(self):
         stats = {
@@ -185,23 +134,6 @@ class OrderVisibilityWebhookSource(models.Model):
                     )
                 )
 
-    @api.model
-    def _check_secret_value(self, secret):
-        try:
-            secret_key(secret)
-        except InvalidSecret as exc:
-            # The reason names the rule broken, never the value.
-            raise ValidationError(
-                self.env._("The secret is not a valid Standard Webhooks secret: %(reason)s.", reason=str(exc))
-            ) from None
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if not vals.get("secret"):
-                vals["secret"] = generate_secret()
-        return super().create(vals_list)
-
     def write(self, vals):
         if "company_id" in vals and any(source.company_id.id != vals["company_id"] for source in self):
             # The secret was chosen for one company's orders: moving the source
@@ -212,39 +144,17 @@ class OrderVisibilityWebhookSource(models.Model):
                     "Create a source in the other company instead."
                 )
             )
-        if "secret_revealed" in vals and not self.env.su:
-            # A hidden secret stays hidden: only Hide Secret sets it, a new secret clears it.
-            raise AccessError(self.env._("Whether a secret was hidden is recorded by the server, not set by hand."))
         return super().write(vals)
 
-    def _set_secret(self, secret):
-        """Keep ``secret`` (checked) as the source's secret, readable by its
-        administrators until one of them hides it; the chatter records the
-        change, never the value."""
-        self.ensure_one()
-        self._check_secret_value(secret)
-        replaced = bool(self.sudo().stored_secret)
-        # sudo: the value is NO_ACCESS; the callers checked the write access.
-        self.sudo().write({"stored_secret": secret, "secret_revealed": False})
-        if replaced:
-            self.message_post(
-                body=self.env._("Secret replaced by %(user)s.", user=self.env.user.name),
-                subtype_xmlid="mail.mt_note",
-            )
-
     def action_generate_secret(self):
-        """Replace the secret by a new one, readable until it is hidden again."""
-        self.check_access("write")
-        for source in self:
-            source._set_secret(generate_secret())
-        return True
-
-    def action_hide_secret(self):
-        """The administrator has copied the secret: it is never readable again."""
-        self.check_access("write")
-        # sudo: only this action hides a secret (write refuses secret_revealed).
-        self.sudo().write({"secret_revealed": True})
-        return True
+        """Replace the secret by a new one at once (messages signed with the
+        previous one are refused from now on); returns its one-time reveal.
+        Administrators of the source's company."""
+        self.ensure_one()
+        self._check_admin_access()
+        self._replace_secret()
+        self._post_secret_replaced()
+        return self.action_show_secret()
 
     def action_view_milestones(self):
         self.ensure_one()
@@ -309,7 +219,7 @@ class OrderVisibilityWebhookSource(models.Model):
                 raise self._refused(401, "timestamp_too_old", "webhook-timestamp is more than 5 minutes old")
             raise self._refused(401, "timestamp_in_future", "webhook-timestamp is more than 5 minutes ahead")
         try:
-            valid = verify([source.stored_secret], msg_id, timestamp, body, signature)
+            valid = verify([source.secret], msg_id, timestamp, body, signature)
         except InvalidSecret:
             _logger.warning("inbound milestone source %s has an invalid secret", source.code)
             valid = False

@@ -255,21 +255,26 @@ class TestSecrets(CompanyWallsCommon):
 
     def test_secret_wizard_rows_keep_nothing_and_only_their_creator_reads_them(self):
         Wizard = self.env["order.visibility.webhook.secret.wizard"]
-        row = Wizard.with_user(self.admin_a).create({"endpoint_id": self.endpoint_a.id, "secret": GOOD_SECRET})
+        dialog = {
+            "res_model": self.endpoint_a._name,
+            "res_id": self.endpoint_a.id,
+            "res_name": self.endpoint_a.name,
+        }
+        row = Wizard.with_user(self.admin_a).create(dict(dialog, secret=GOOD_SECRET))
         self.assertFalse(row.secret, "a saved dialog keeps no secret")
-        row = (
-            Wizard.with_user(self.admin_a)
-            .with_context(default_secret=GOOD_SECRET)
-            .create({"endpoint_id": self.endpoint_a.id})
-        )
+        row = Wizard.with_user(self.admin_a).with_context(default_secret=GOOD_SECRET).create(dialog)
         self.assertFalse(row.secret)
         self.assertFalse(Wizard.with_user(self.other_admin_a).search([]), "another admin sees no one else's row")
         with self.assertRaises(AccessError):
-            row.with_user(self.other_admin_a).read(["endpoint_id"])
+            row.with_user(self.other_admin_a).read(["res_name"])
         with self.assertRaises(AccessError):
             Wizard.with_user(self.user_a).search([])
         with self.assertRaises(AccessError):
-            Wizard.with_user(self.admin_a).create({"endpoint_id": self.endpoint_b.id})
+            Wizard.with_user(self.admin_a).create(dict(dialog, res_id=self.endpoint_b.id))
+        with self.assertRaises(AccessError):
+            Wizard.with_user(self.admin_a).create(
+                dict(dialog, res_model="res.partner", res_id=self.admin_a.partner_id.id)
+            )
 
     def test_an_admin_types_a_secret_that_is_never_read_back(self):
         Endpoint = self.env["order.visibility.webhook.endpoint"].with_user(self.admin_a)
@@ -296,7 +301,7 @@ class TestSecrets(CompanyWallsCommon):
         other = "whsec_" + "a" * 32
         endpoint.write({"new_secret": other})
         self.assertEqual(endpoint.sudo().secret, other)
-        self.assertIn("Signing secret replaced.", endpoint.message_ids.mapped("body")[0])
+        self.assertIn("Signing secret replaced by", endpoint.message_ids.mapped("body")[0])
         self.assertNotIn(other, str(endpoint.message_ids.mapped("body")))
         # A plain user sets none.
         with self.assertRaises(AccessError):

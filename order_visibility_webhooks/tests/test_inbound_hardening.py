@@ -1,8 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Trust at the inbound boundary: hostile headers, bodies and sizes get a
 short 4xx over real HTTP and change nothing; a source has a rate limit;
-companies are walls for sources, administrators included; a hidden secret
-is never readable again; carrier text lands in HTML only as escaped text;
+companies are walls for sources, administrators included; a secret shown
+once is never readable again; carrier text lands in HTML only as escaped text;
 the type of a proof of delivery comes from its bytes."""
 
 import base64
@@ -17,7 +17,6 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HOST
-from odoo.tools import SQL, sql
 
 from ..tools.milestone_payload import MAX_BODY_BYTES
 from ..tools.signing import sign
@@ -307,7 +306,7 @@ class TestInboundHardening(RawHttpMixin, InboundCommon):
             "read the secret": lambda: as_a.read(["secret"]),
             "write": lambda: as_a.write({"name": "Mine now"}),
             "set its secret": lambda: as_a.write({"secret": SECRET}),
-            "hide its secret": as_a.action_hide_secret,
+            "show its secret": as_a.action_show_secret,
             "generate a secret": as_a.action_generate_secret,
             "view its milestones": as_a.action_view_milestones,
             "unlink": as_a.unlink,
@@ -321,29 +320,30 @@ class TestInboundHardening(RawHttpMixin, InboundCommon):
         Source = self.env["order.visibility.webhook.source"].with_user(self.admin_a)
         self.assertEqual(Source.search([]), self.source, "only its company's sources")
 
-    def test_a_hidden_secret_is_never_readable_again(self):
+    def test_a_shown_secret_is_never_readable_again(self):
         Source = self.env["order.visibility.webhook.source"].with_user(self.admin_a)
         source = Source.create({"name": "New 3PL", "code": "new-3pl"})
-        generated = source.secret
-        self.assertTrue(generated.startswith("whsec_"), "readable until hidden")
-        source.action_hide_secret()
+        generated = source.action_show_secret()["context"]["default_secret"]
+        self.assertTrue(generated.startswith("whsec_"), "shown once")
         self.env.invalidate_all()
 
-        self.assertFalse(source.read(["secret"])[0]["secret"])
-        self.assertFalse(Source.search_read([("id", "=", source.id)], ["secret"])[0]["secret"])
+        self.assertFalse(source.read(["new_secret"])[0]["new_secret"])
+        self.assertFalse(Source.search_read([("id", "=", source.id)], ["new_secret"])[0]["new_secret"])
         everything = json.dumps([source.read(), Source.search_read([])], default=str)
         self.assertNotIn(generated[6:], everything, "no field of the source returns it")
-        self.assertEqual(source.export_data(["secret"])["datas"], [[""]])
-        self.assertNotIn("stored_secret", Source.fields_get())
+        self.assertEqual(source.export_data(["new_secret"])["datas"], [[""]])
+        self.assertNotIn("secret", Source.fields_get())
         for name, call in {
-            "read the value": lambda: source.read(["stored_secret"]),
-            "search by it": lambda: Source.search([("stored_secret", "=like", "whsec_%")]),
-            "export it": lambda: source.export_data(["stored_secret"]),
-            "group by it": lambda: Source.formatted_read_group([], ["stored_secret"], ["__count"]),
-            "show it again": lambda: source.write({"secret_revealed": False}),
+            "read the value": lambda: source.read(["secret"]),
+            "search by it": lambda: Source.search([("secret", "=like", "whsec_%")]),
+            "export it": lambda: source.export_data(["secret"]),
+            "group by it": lambda: Source.formatted_read_group([], ["secret"], ["__count"]),
+            "show it again": lambda: source.write({"secret_shown": False}),
         }.items():
             with self.subTest(name), self.assertRaises(AccessError):
                 call()
+        with self.assertRaises(UserError):
+            source.action_show_secret()
         self.assertEqual(source.secret_hint, f"whsec_…{generated[-4:]}")
         with self.subTest("it still signs"):
             order = self.shipped_order()
@@ -351,19 +351,8 @@ class TestInboundHardening(RawHttpMixin, InboundCommon):
             result = self.raw_post(source.url_path, self.signed_headers(body, secret=generated), body)
             self.assertEqual(result[0], 200)
         copied = source.copy({"code": "new-3pl-copy"})
-        self.assertNotEqual(copied.sudo().stored_secret, generated, "a copy gets a secret of its own")
-
-    def test_a_secret_kept_in_the_former_column_moves_out_of_reach(self):
-        table = SQL.identifier(self.source._table)
-        self.env.flush_all()
-        self.env.cr.execute(SQL("ALTER TABLE %s ADD COLUMN secret varchar", table))
-        self.env.cr.execute(
-            SQL("UPDATE %s SET secret = %s, stored_secret = NULL WHERE id = %s", table, SECRET, self.source.id)
-        )
-        self.env["order.visibility.webhook.source"]._move_former_secret_column()
-        self.env.invalidate_all()
-        self.assertFalse(sql.column_exists(self.env.cr, self.source._table, "secret"))
-        self.assertEqual(self.source.sudo().stored_secret, SECRET)
+        self.assertNotEqual(copied.sudo().secret, generated, "a copy gets a secret of its own")
+        self.assertFalse(copied.secret_shown, "shown once too")
 
     # -- what lands in HTML -----------------------------------------------
 

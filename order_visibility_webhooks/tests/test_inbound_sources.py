@@ -40,25 +40,24 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         )
 
     def test_generated_secret_is_valid_shown_once_and_admin_only(self):
+        # The behaviour shared with endpoints is tested on both in test_secrets.py.
         source = self.env["order.visibility.webhook.source"].create({"name": "New 3PL", "code": "new-3pl"})
-        self.assertEqual(len(secret_key(source.secret)), 32, "a whsec_ secret of 32 random bytes")
-        self.assertFalse(source.secret_revealed, "shown in the form until the admin has copied it")
-        old = source.secret
-        source.action_hide_secret()
-        self.assertTrue(source.secret_revealed)
-        self.assertFalse(source.secret, "once hidden, never readable again")
-        self.assertEqual(source.secret_hint, f"whsec_…{old[-4:]}")
-        source.action_generate_secret()
-        self.assertTrue(source.secret)
-        self.assertNotEqual(source.secret, old)
-        self.assertFalse(source.secret_revealed, "a new secret is shown once again")
-        self.assertIn("Secret replaced", source.message_ids[0].body, "the change is audited")
+        generated = source.sudo().secret
+        self.assertEqual(len(secret_key(generated)), 32, "a whsec_ secret of 32 random bytes")
+        self.assertFalse(source.secret_shown, "to be shown once to an administrator")
+        self.assertEqual(source.action_show_secret()["context"]["default_secret"], generated)
+        self.assertTrue(source.secret_shown)
+        action = source.action_generate_secret()
+        new = source.sudo().secret
+        self.assertNotEqual(new, generated)
+        self.assertEqual(action["context"]["default_secret"], new, "a new secret is shown once again")
+        self.assertIn("Signing secret replaced by", source.message_ids[0].body, "the change is audited")
         self.assertFalse(
-            self.env["mail.message"].search_count([("body", "ilike", source.secret[6:20])]),
+            self.env["mail.message"].search_count([("body", "ilike", new[6:20])]),
             "the secret itself is in no message",
         )
         with self.assertRaises(AccessError):
-            source.with_user(self.manager).read(["secret"])
+            source.with_user(self.manager).read(["secret_hint"])
         with self.assertRaises(AccessError):
             source.with_user(self.manager).read(["name"])  # sources are for administrators
 
@@ -66,11 +65,11 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         Source = self.env["order.visibility.webhook.source"]
         with self.assertRaisesRegex(ValidationError, "lowercase letters, digits"):
             Source.create({"name": "Bad", "code": "Bad Code/1"})
-        with self.assertRaisesRegex(ValidationError, "not a valid Standard Webhooks secret") as caught:
+        with self.assertRaisesRegex(ValidationError, "signing secret is not valid") as caught:
             Source.create({"name": "Bad", "code": "bad", "secret": "whsec_not-base64!"})
         self.assertNotIn("not-base64", str(caught.exception), "the message never echoes the value")
-        with self.assertRaisesRegex(ValidationError, "not a valid Standard Webhooks secret"):
-            self.source.secret = "plain-text"
+        with self.assertRaisesRegex(ValidationError, "signing secret is not valid"):
+            self.source.new_secret = "plain-text"
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
             Source.create({"name": "Twin", "code": self.source.code, "company_id": self.company_b.id})
             self.flush()
@@ -125,7 +124,7 @@ class TestInboundSources(LocalReceiverMixin, InboundCommon):
         self.assertEqual(menu.group_ids, self.env.ref("order_visibility.group_order_visibility_admin"))
         views = self.env["order.visibility.webhook.source"].get_views([(False, "list"), (False, "form")])["views"]
         self.assertIn('name="milestone_ids"', views["form"]["arch"], "the source's last messages")
-        self.assertIn('name="secret"', views["form"]["arch"])
+        self.assertIn('name="new_secret"', views["form"]["arch"])
         Milestone = self.env["order.visibility.milestone"].with_user(self.manager)
         arch = Milestone.get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="milestone"', arch)
