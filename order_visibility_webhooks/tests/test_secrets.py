@@ -121,6 +121,13 @@ class SecretBehaviourCases:
         with self.assertRaises(ValidationError) as caught:
             record.with_user(self.dutch_admin).with_context(lang="nl_NL").write({"new_secret": "whsec_nope"})
         self.assertEqual(str(caught.exception), INVALID_MESSAGE_NL)
+        as_dutch = record.with_user(self.dutch_admin).with_context(lang="nl_NL")
+        as_dutch.action_show_secret()
+        with self.assertRaises(UserError) as caught:
+            as_dutch.action_show_secret()
+        self.assertEqual(
+            str(caught.exception), "Dit geheim is al eenmaal getoond; vervang het om een nieuw geheim te krijgen."
+        )
 
     def test_an_empty_secret_is_ignored(self):
         record = self.new_record(self.admin)
