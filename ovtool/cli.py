@@ -20,7 +20,7 @@
     ./ov shell                open an Odoo shell on the run database
 
 Only the Python standard library is used here: this script is what installs
-everything else.  See README.md for the environment variables it honours.
+everything else.  See docs/dev/ov.md for the environment variables it honours.
 """
 
 import argparse
