@@ -9,6 +9,7 @@ from odoo import fields
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.order_visibility.tools import flows
 from odoo.fields import Command
+from odoo.tests import new_test_user
 
 
 class OrderVisibilityCommon(AccountTestInvoicingCommon):
@@ -64,6 +65,46 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
         rules = rules or ("approve_high_value", "approve_low_margin", "use_credit_limit", "hold_overdue")
         for rule in rules:
             cls.env["ir.config_parameter"].set_param(f"order_visibility.{rule}", True)
+
+    # -- a second company, a second language ------------------------------
+
+    @classmethod
+    def setup_second_company(cls, name="OV Company B"):
+        """A second company, with its own chart of accounts and warehouse.
+
+        Returns what ``setup_other_company`` returns (``company``, its
+        default accounts, journals and taxes) and its ``warehouse``. Its users
+        come from ``new_user``: an admin of that company alone is
+        ``new_user(login, groups, company_b)``, a user of both
+        ``new_user(login, groups, company | company_b)``.
+        """
+        data = cls.setup_other_company(name=name)
+        data["warehouse"] = cls.env["stock.warehouse"].search([("company_id", "=", data["company"].id)], limit=1)
+        return data
+
+    @classmethod
+    def new_user(cls, login, groups, companies=None, **values):
+        """A user allowed in ``companies`` only (default: the test's company),
+        working in the first of them. ``groups``: comma-separated xml ids;
+        ``values``: more fields of the user (``lang="nl_NL"``...)."""
+        companies = companies or cls.company
+        return new_test_user(
+            cls.env,
+            login,
+            groups=groups,
+            company_id=companies[0].id,
+            company_ids=[Command.set(companies.ids)],
+            **values,
+        )
+
+    @classmethod
+    def setup_dutch(cls, modules=("order_visibility",)):
+        """Dutch (nl_NL) installed next to English, with the Dutch terms of
+        ``modules`` (their i18n/nl.po) loaded. Its readers come from
+        ``new_user(..., lang="nl_NL")``."""
+        lang = cls.env["res.lang"]._activate_lang("nl_NL")
+        cls.env["ir.module.module"]._load_module_terms(list(modules), ["nl_NL"], overwrite=True)
+        return lang
 
     # -- documents -------------------------------------------------------
 

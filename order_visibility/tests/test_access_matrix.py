@@ -104,28 +104,16 @@ class TestAccessMatrix(OrderVisibilityCommon):
         cls.ICP.set_param("order_visibility.high_value_amount", 1000)
         cls.ICP.set_param("order_visibility.use_credit_limit", True)
         cls.switch_on_governance("approve_high_value", "use_credit_limit")
-        cls.company_b = cls.setup_other_company(name="OV Company B")["company"]
-        cls.warehouse_b = cls.env["stock.warehouse"].search([("company_id", "=", cls.company_b.id)], limit=1)
+        company_b = cls.setup_second_company()
+        cls.company_b, cls.warehouse_b = company_b["company"], company_b["warehouse"]
 
-        company_a_only = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.users = {
-            name: new_test_user(cls.env, f"ovm_{name}", groups=groups, **company_a_only)
-            for name, groups in PERSONA_GROUPS.items()
-        }
+        # Users of company A only.
+        cls.users = {name: cls.new_user(f"ovm_{name}", groups) for name, groups in PERSONA_GROUPS.items()}
         # Sells and requests approvals in company A; never decides them.
-        cls.seller = new_test_user(
-            cls.env,
-            "ovm_seller",
-            groups=f"sales_team.group_sale_salesman_all_leads,stock.group_stock_user,{OV}_user",
-            **company_a_only,
+        cls.seller = cls.new_user(
+            "ovm_seller", f"sales_team.group_sale_salesman_all_leads,stock.group_stock_user,{OV}_user"
         )
-        cls.manager_ab = new_test_user(
-            cls.env,
-            "ovm_manager_ab",
-            groups=f"{OV}_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set((cls.company | cls.company_b).ids)],
-        )
+        cls.manager_ab = cls.new_user("ovm_manager_ab", f"{OV}_manager", cls.company | cls.company_b)
 
         # An e-mail address: the Draft Customer Update action is run on its held order.
         cls.tight_customer = cls.env["res.partner"].create(
@@ -568,13 +556,7 @@ class TestAccessMatrix(OrderVisibilityCommon):
 
     def test_wizards_are_read_by_their_creator_only(self):
         """Wizards hold what a user typed (reasons, notes, costs): nobody else reads them."""
-        other_user = new_test_user(
-            self.env,
-            "ovm_other_user",
-            groups=f"{OV}_manager",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        other_user = self.new_user("ovm_other_user", f"{OV}_manager")
         wizards = {
             "order.visibility.exception.wizard": {
                 "exception_ids": [Command.set(self.exception_a.ids)],

@@ -8,7 +8,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.misc import format_date
 
 from .common import OrderVisibilityCommon
@@ -31,13 +31,8 @@ class TestCustomerUpdates(OrderVisibilityCommon):
             }
         )
         cls.vendor = vendor
-        company_a_only = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.cs_agent = new_test_user(
-            cls.env,
-            "ov_cu_agent",
-            groups="order_visibility.group_order_visibility_user",
-            email="cs@example.com",
-            **company_a_only,
+        cls.cs_agent = cls.new_user(
+            "ov_cu_agent", "order_visibility.group_order_visibility_user", email="cs@example.com"
         )
 
     def delayed_order(self, supplier_in_days=5, promised_in_days=3):
@@ -150,21 +145,14 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         order, _purchase = self.delayed_order()
         composer = self.compose(self.visibility(order).action_draft_customer_update())
         composer._action_send_mail()
-        company_b = self.setup_other_company(name="OV Company B CU")["company"]
-        user_b = new_test_user(
-            self.env,
-            "ov_cu_user_b",
-            groups="order_visibility.group_order_visibility_user",
-            company_id=company_b.id,
-            company_ids=[Command.set(company_b.ids)],
-        )
+        company_b = self.setup_second_company(name="OV Company B CU")["company"]
+        user_b = self.new_user("ov_cu_user_b", "order_visibility.group_order_visibility_user", company_b)
         Update = self.env["order.visibility.customer.update"]
         self.assertEqual(len(Update.search([("sale_order_id", "=", order.id)])), 1)
         self.assertFalse(Update.with_user(user_b).search([("sale_order_id", "=", order.id)]))
 
     def test_the_update_is_written_in_the_customers_language(self):
-        self.env["res.lang"]._activate_lang("nl_NL")
-        self.env["ir.module.module"]._load_module_terms(["order_visibility"], ["nl_NL"], overwrite=True)
+        self.setup_dutch()
         self.customer.lang = "nl_NL"
         order, purchase = self.delayed_order()
         arrival = purchase.order_line.date_planned

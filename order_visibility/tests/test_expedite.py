@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import OrderVisibilityCommon
 
@@ -17,16 +16,9 @@ class TestExpediteApprovals(OrderVisibilityCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        company_a_only = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.requester = new_test_user(
-            cls.env, "ov_exp_requester", groups="order_visibility.group_order_visibility_user", **company_a_only
-        )
-        cls.colleague = new_test_user(
-            cls.env, "ov_exp_colleague", groups="order_visibility.group_order_visibility_user", **company_a_only
-        )
-        cls.manager = new_test_user(
-            cls.env, "ov_exp_manager", groups="order_visibility.group_order_visibility_manager", **company_a_only
-        )
+        cls.requester = cls.new_user("ov_exp_requester", "order_visibility.group_order_visibility_user")
+        cls.colleague = cls.new_user("ov_exp_colleague", "order_visibility.group_order_visibility_user")
+        cls.manager = cls.new_user("ov_exp_manager", "order_visibility.group_order_visibility_manager")
 
     def late_order(self):
         """10 x 40.00 = 400.00 untaxed, cost 250.00: margin 37.5 %; short and promised in two days."""
@@ -153,13 +145,7 @@ class TestExpediteApprovals(OrderVisibilityCommon):
         self.assertEqual(self.approval(order).expedite_cost, 40.0)
 
     def test_people_without_order_visibility_rights_cannot_act(self):
-        salesman = new_test_user(
-            self.env,
-            "ov_exp_salesman",
-            groups="sales_team.group_sale_salesman_all_leads,stock.group_stock_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        salesman = self.new_user("ov_exp_salesman", "sales_team.group_sale_salesman_all_leads,stock.group_stock_user")
         order = self.late_order()
         visibility = self.visibility(order).with_user(salesman)
         actions = {

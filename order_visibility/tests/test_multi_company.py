@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import OrderVisibilityCommon
 
@@ -16,15 +16,9 @@ class TestMultiCompany(OrderVisibilityCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.setup_other_company(name="OV Company B")["company"]
-        cls.warehouse_b = cls.env["stock.warehouse"].search([("company_id", "=", cls.company_b.id)], limit=1)
-        cls.user_b = new_test_user(
-            cls.env,
-            "ov_mc_manager_b",
-            groups="order_visibility.group_order_visibility_manager",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
-        )
+        company_b = cls.setup_second_company()
+        cls.company_b, cls.warehouse_b = company_b["company"], company_b["warehouse"]
+        cls.user_b = cls.new_user("ov_mc_manager_b", "order_visibility.group_order_visibility_manager", cls.company_b)
         cls.shared_late = cls.env.ref("order_visibility.exception_type_late_shipment")
 
     def late_order(self, company, warehouse):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import OrderVisibilityCommon
 
@@ -19,13 +19,10 @@ class TestLanguageNeutralTexts(OrderVisibilityCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("nl_NL")
-        cls.env["ir.module.module"]._load_module_terms(["order_visibility"], ["nl_NL"], overwrite=True)
-        cls.dutch_manager = new_test_user(
-            cls.env,
+        cls.setup_dutch()
+        cls.dutch_manager = cls.new_user(
             "ov_nl_manager",
-            groups="order_visibility.group_order_visibility_manager,sales_team.group_sale_salesman_all_leads",
-            company_id=cls.company.id,
+            "order_visibility.group_order_visibility_manager,sales_team.group_sale_salesman_all_leads",
             lang="nl_NL",
         )
 

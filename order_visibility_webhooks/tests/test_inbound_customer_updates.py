@@ -8,8 +8,7 @@ replayed message or an identical delay."""
 from datetime import UTC, datetime, timedelta
 
 from odoo import fields
-from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.misc import format_date
 
 from .common_inbound import InboundCommon, iso
@@ -27,13 +26,8 @@ class TestInboundCustomerUpdates(InboundCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.customer.email = "orders@harborfoods.example.com"
-        cls.cs_agent = new_test_user(
-            cls.env,
-            "ov_wh_cu_agent",
-            groups="order_visibility.group_order_visibility_user",
-            email="cs@example.com",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.cs_agent = cls.new_user(
+            "ov_wh_cu_agent", "order_visibility.group_order_visibility_user", email="cs@example.com"
         )
 
     def day(self, value, lang="en_US"):

@@ -6,8 +6,7 @@ company's language (the sender has none)."""
 from datetime import UTC, datetime, timedelta
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.misc import format_date
 
 from .common_inbound import InboundCommon, iso
@@ -18,16 +17,11 @@ class TestInboundTranslations(InboundCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("nl_NL")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["order_visibility", "order_visibility_webhooks"], ["nl_NL"], overwrite=True
-        )
+        cls.setup_dutch(modules=("order_visibility", "order_visibility_webhooks"))
         cls.company.partner_id.lang = "nl_NL"
-        cls.dutch_manager = new_test_user(
-            cls.env,
+        cls.dutch_manager = cls.new_user(
             "ov_nl_inbound_manager",
-            groups="order_visibility.group_order_visibility_manager,sales_team.group_sale_salesman_all_leads",
-            company_id=cls.company.id,
+            "order_visibility.group_order_visibility_manager,sales_team.group_sale_salesman_all_leads",
             lang="nl_NL",
         )
 
@@ -89,13 +83,11 @@ class TestInboundTranslations(InboundCommon):
         )
 
     def test_a_refused_change_is_explained_in_the_readers_language(self):
-        company_b = self.env["res.company"].create({"name": "OV Inbound NL B"})
-        dutch_admin = new_test_user(
-            self.env,
+        company_b = self.setup_second_company(name="OV Inbound NL B")["company"]
+        dutch_admin = self.new_user(
             "ov_nl_inbound_admin",
-            groups="order_visibility.group_order_visibility_admin",
-            company_id=self.company.id,
-            company_ids=[Command.set((self.company | company_b).ids)],
+            "order_visibility.group_order_visibility_admin",
+            self.company | company_b,
             lang="nl_NL",
         )
         source = self.source.with_user(dutch_admin).with_context(lang="nl_NL")

@@ -2,7 +2,7 @@
 """A second language installed: errors, views and catalogue names follow the reader (i18n/nl.po)."""
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import WebhookCommon
 
@@ -12,14 +12,9 @@ class TestWebhookTranslations(WebhookCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("nl_NL")
-        cls.env["ir.module.module"]._load_module_terms(["order_visibility_webhooks"], ["nl_NL"], overwrite=True)
-        cls.dutch_admin = new_test_user(
-            cls.env,
-            "ov_nl_webhook_admin",
-            groups="order_visibility.group_order_visibility_admin",
-            company_id=cls.company.id,
-            lang="nl_NL",
+        cls.setup_dutch(modules=("order_visibility_webhooks",))
+        cls.dutch_admin = cls.new_user(
+            "ov_nl_webhook_admin", "order_visibility.group_order_visibility_admin", lang="nl_NL"
         )
 
     def as_dutch(self, model):
