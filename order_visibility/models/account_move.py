@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import models
 
-from .order_visibility_constants import PAID_STATES
+from ..tools.constants import PAID_STATES
 
 
 class AccountMove(models.Model):

@@ -9,15 +9,16 @@ customer updates."""
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
 
-from ..tools.domains import boolean_search
-from .order_visibility_constants import (
+from ..tools.constants import (
     CAUSE_CODES,
     DIRTY_KEY,
     NEW_QUOTATIONS_KEY,
     OPEN_CONFIRMED_STAGES,
+    SEVERITIES,
+    SEVERITY_RANK,
     STAGES,
 )
-from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
+from ..tools.domains import boolean_search
 
 
 class OrderVisibility(models.Model):

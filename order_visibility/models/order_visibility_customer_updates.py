@@ -14,7 +14,7 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools.misc import format_date
 
-from .order_visibility_constants import TO_SHIP_STAGES
+from ..tools.constants import TO_SHIP_STAGES
 
 _logger = logging.getLogger(__name__)
 

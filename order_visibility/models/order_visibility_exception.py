@@ -7,8 +7,8 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL, plaintext2html
 
+from ..tools.constants import SEVERITIES, SEVERITY_RANK
 from ..tools.domains import boolean_search
-from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
 
 EXCEPTION_STATES = [
     ("open", "Open"),

@@ -7,7 +7,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .order_visibility_constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES
+from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES
 
 
 class OrderVisibilityException(models.Model):

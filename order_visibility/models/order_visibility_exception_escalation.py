@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .order_visibility_exception_type import SEVERITIES, SEVERITY_RANK
+from ..tools.constants import SEVERITIES, SEVERITY_RANK
 
 _logger = logging.getLogger(__name__)
 

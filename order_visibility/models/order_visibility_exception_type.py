@@ -2,8 +2,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
-SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES)}
+from ..tools.constants import SEVERITIES
 
 
 class OrderVisibilityExceptionType(models.Model):

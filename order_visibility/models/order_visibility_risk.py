@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .order_visibility_constants import TO_SHIP_STAGES
+from ..tools.constants import TO_SHIP_STAGES
 
 # Risk points of the open exceptions, by severity, and at most in all.
 SEVERITY_POINTS = {"low": 2, "medium": 5, "high": 15, "critical": 25}

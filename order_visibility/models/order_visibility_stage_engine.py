@@ -9,7 +9,7 @@ from typing import NamedTuple
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .order_visibility_constants import (
+from ..tools.constants import (
     CLOSED_STAGES,
     LINE_FIELDS,
     MOVE_FIELDS,

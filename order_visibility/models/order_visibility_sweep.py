@@ -7,7 +7,7 @@ import logging
 
 from odoo import api, fields, models
 
-from .order_visibility_constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY
+from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY
 
 _logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from odoo import fields, models
 
-from .order_visibility_constants import PRIORITIES
+from ..tools.constants import PRIORITIES
 
 
 class ResPartner(models.Model):

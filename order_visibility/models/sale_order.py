@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from .order_visibility_constants import STAGES
+from ..tools.constants import STAGES
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}

@@ -2,8 +2,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.order_visibility.models.order_visibility_constants import OPEN_CONFIRMED_STAGES, PRIORITIES
-from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
+from odoo.addons.order_visibility.tools.constants import OPEN_CONFIRMED_STAGES, PRIORITIES, SEVERITIES
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column

@@ -2,8 +2,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.addons.order_visibility.models.order_visibility_constants import CLOSED_STAGES, OPEN_CONFIRMED_STAGES, STAGES
-from odoo.addons.order_visibility.models.order_visibility_exception_type import SEVERITIES
+from odoo.addons.order_visibility.tools.constants import CLOSED_STAGES, OPEN_CONFIRMED_STAGES, SEVERITIES, STAGES
 from odoo.tools import SQL
 
 from .order_visibility_control_tower import QUEUE_ORDERS

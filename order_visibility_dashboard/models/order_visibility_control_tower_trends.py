@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import api, fields, models
-from odoo.addons.order_visibility.models.order_visibility_constants import TO_SHIP_STAGES
+from odoo.addons.order_visibility.tools.constants import TO_SHIP_STAGES
 from odoo.tools import SQL
 
 PRE_CONFIRMATION_STAGES = ("draft", "pending_approval", "cancelled")

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.order_visibility.models.order_visibility_constants import STAGES
+from odoo.addons.order_visibility.tools.constants import STAGES
 from odoo.tests import TransactionCase, tagged
 
 MODULE = "order_visibility_demo"

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """What the order visibility models share: stages, causes, stage groups,
-keys and batch sizes. Plain values, no model: every file imports them from
-here."""
+severities, keys and batch sizes. Plain values, no model: the models and
+the other addons import them from here, not from a model file."""
 
 STAGES = [
     ("cancelled", "Cancelled"),
@@ -16,6 +16,8 @@ STAGES = [
     ("invoiced", "Invoiced"),
     ("paid", "Paid"),
 ]
+SEVERITIES = [("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")]
+SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES)}
 PRIORITIES = [("0", "Normal"), ("1", "Important"), ("2", "Critical")]
 # Moves waiting for stock (not for another operation of the route).
 SHORT_MOVE_STATES = ("confirmed", "partially_available")
