@@ -11,7 +11,9 @@ from . import order_visibility_actions
 from . import order_visibility_fulfilment
 from . import order_visibility_expedite
 from . import order_visibility_customer_updates
+from . import order_visibility_service_level
 from . import order_visibility_transition
+from . import order_visibility_promise_change
 from . import order_visibility_exception
 from . import order_visibility_exception_detectors
 from . import order_visibility_exception_escalation

@@ -43,8 +43,10 @@ class OrderVisibility(models.Model):
         related="sale_order_id.partner_id", string="Customer", store=True, index=True, tracking=False
     )
     user_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson", store=True, tracking=False)
-    team_id = fields.Many2one(related="sale_order_id.team_id", string="Sales Team", store=True, tracking=False)
-    warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True)
+    team_id = fields.Many2one(
+        related="sale_order_id.team_id", string="Sales Team", store=True, index=True, tracking=False
+    )
+    warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True, index=True)
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     amount_total = fields.Monetary(related="sale_order_id.amount_total", currency_field="currency_id")
     customer_priority = fields.Selection(related="partner_id.ov_priority", string="Customer Priority", store=True)

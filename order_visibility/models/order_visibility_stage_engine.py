@@ -86,7 +86,9 @@ class OrderVisibility(models.Model):
         for visibility in visibilities.filtered(lambda v: v.id in last_by_visibility):
             visibility.last_transition_id = last_by_visibility[visibility.id]
         visibilities._sync_sale_order_stage()
+        promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
         visibilities._update_promised_dates()
+        visibilities._keep_promises(promises_before, causes, cause)
         visibilities._update_margins()
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)

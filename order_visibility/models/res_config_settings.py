@@ -27,6 +27,8 @@ PARAM_DEFAULTS = {
     # A snooze hides an exception: longer than this, it would be a resolve
     # without a manager.
     "order_visibility.max_snooze_days": 14,
+    # Hours after the first promise within which a shipment still counts as on time.
+    "order_visibility.otif_grace_hours": 0,
 }
 
 
@@ -135,6 +137,13 @@ class ResConfigSettings(models.TransientModel):
         default=PARAM_DEFAULTS["order_visibility.max_snooze_days"],
         help="An exception can be snoozed for at most this many days; to close it for good, a manager resolves it.",
     )
+    ov_otif_grace_hours = fields.Integer(
+        string="On-Time Grace (hours)",
+        config_parameter="order_visibility.otif_grace_hours",
+        default=PARAM_DEFAULTS["order_visibility.otif_grace_hours"],
+        help="Hours after the first promise within which the last goods still leave on time "
+        "(service levels: on time, OTIF, fill rate).",
+    )
     ov_auto_customer_updates = fields.Boolean(
         related="company_id.ov_auto_customer_updates",
         readonly=False,
@@ -155,6 +164,7 @@ class ResConfigSettings(models.TransientModel):
         "ov_invoice_lag_days",
         "ov_at_risk_threshold",
         "ov_max_snooze_days",
+        "ov_otif_grace_hours",
     )
     def _check_order_visibility_thresholds(self):
         for settings in self:
@@ -173,6 +183,7 @@ class ResConfigSettings(models.TransientModel):
                 "ov_late_grace_hours",
                 "ov_invoice_lag_days",
                 "ov_transfer_wait_hours",
+                "ov_otif_grace_hours",
             ):
                 if settings[field_name] < 0:
                     raise ValidationError(

@@ -41,6 +41,7 @@ ACCESS_MATRIX = {
     #                                     internal salesman ov_user ov_manager ov_admin ov_admin_settings
     "order.visibility":                  ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.transition":       ("",      "",      "r",    "r",       "r",     "r"),
+    "order.visibility.promise.change":   ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.exception":        ("",      "",      "r",    "rw",      "rw",    "rw"),
     "order.visibility.exception.type":   ("",      "",      "r",    "rwcu",    "rwcu",  "rwcu"),
     "order.visibility.approval":         ("",      "",      "r",    "r",       "r",     "r"),
@@ -263,6 +264,12 @@ class TestAccessMatrix(OrderVisibilityCommon):
                 {"new_value": "forged"},
             ),
             "order.visibility": (self.records_a["order.visibility"][:1], {"credit_hold": True}),
+            "order.visibility.promise.change": (
+                self.env["order.visibility.promise.change"]
+                .sudo()
+                .create({"visibility_id": self.records_a["order.visibility"][:1].id}),
+                {"cause": "other"},
+            ),
         }
         for model, (record, values) in audit.items():
             for persona in PERSONAS:
@@ -286,6 +293,7 @@ class TestAccessMatrix(OrderVisibilityCommon):
             "snoozed_until": fields.Datetime.now() + timedelta(days=30),
             "escalation_count": 0,
             "detail": "forged",
+            "hours_to_resolve": 1.0,
         }
         for persona in OV_MANAGERS:
             for field_name, value in forged.items():

@@ -91,3 +91,16 @@ STAGE_CAUSES = {
     "invoiced": ("invoice_posted", "payment_removed"),
     "paid": ("payment_registered",),
 }
+# What moved a promised date after the first confirmation, as far as the
+# engine can tell: the promise follows the order (its commitment date, else
+# the expected date of its lines), so an edit of the order moves it.
+PROMISE_CAUSES = [("order_edited", "Order edited"), ("other", "Other")]
+# The engine's cause of a recompute -> the cause of the promise change it found.
+PROMISE_CAUSE_OF = {"order_updated": "order_edited"}
+# Stages of an order whose goods have all left (or that has nothing to ship).
+SHIPPED_STAGES = ("shipped", "invoiced", "paid")
+# The measures of an order's service level, empty until it has shipped.
+SERVICE_LEVEL_FIELDS = (
+    "is_measured", "fully_shipped_date", "is_on_time", "is_in_full", "is_otif", "fill_rate",
+    "quotation_to_confirmed_hours", "confirmed_to_shipped_hours", "paid_date", "confirmed_to_paid_hours",
+)  # fmt: skip

@@ -1,0 +1,261 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Service levels: the first promise kept on record, its later changes
+logged, and each order measured once its goods have all left (on time, in
+full, fill rate, cycle times), whenever its stage changes: stored computed
+fields, computed for all the orders of an engine pass at once (see
+docs/user/service-levels.md)."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, float_compare
+
+from ..tools.constants import (
+    PROMISE_CAUSE_OF,
+    SERVICE_LEVEL_FIELDS,
+    SHIPPED_STAGES,
+)
+
+NOT_MEASURED = dict.fromkeys(SERVICE_LEVEL_FIELDS, False)
+
+
+def _hours(start, end):
+    return round(max((end - start).total_seconds(), 0.0) / 3600.0, 2)
+
+
+class OrderVisibility(models.Model):
+    _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
+
+    first_promised_date = fields.Datetime(
+        string="First Promise",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The promised date at the first confirmation of the order, kept as it was: "
+        "service levels are measured against it.",
+    )
+    promise_change_ids = fields.One2many(
+        "order.visibility.promise.change", "visibility_id", string="Promise Changes", readonly=True
+    )
+    is_measured = fields.Boolean(
+        string="Measured",
+        compute="_compute_service_levels",
+        store=True,
+        help="All the goods of the order have left: its service level is measured. "
+        "Services-only and cancelled orders are not measured.",
+    )
+    fully_shipped_date = fields.Datetime(
+        compute="_compute_service_levels", store=True, help="When the last ordered goods left."
+    )
+    is_on_time = fields.Boolean(
+        string="On Time",
+        compute="_compute_service_levels",
+        store=True,
+        help="The last goods left by the first promise plus the grace of the Settings.",
+    )
+    is_in_full = fields.Boolean(
+        string="In Full",
+        compute="_compute_service_levels",
+        store=True,
+        help="The first shipment carried the full ordered quantity of every line (no backorder).",
+    )
+    is_otif = fields.Boolean(string="OTIF", compute="_compute_service_levels", store=True, help="On time and in full.")
+    fill_rate = fields.Float(
+        digits=(16, 4),
+        compute="_compute_service_levels",
+        store=True,
+        aggregator="avg",
+        help="Units shipped by the first promise plus the grace, divided by the units ordered (0 to 1).",
+    )
+    quotation_to_confirmed_hours = fields.Float(
+        string="Quotation to Confirmed (hours)", compute="_compute_service_levels", store=True, aggregator="avg"
+    )
+    confirmed_to_shipped_hours = fields.Float(
+        string="Confirmed to Shipped (hours)", compute="_compute_service_levels", store=True, aggregator="avg"
+    )
+    paid_date = fields.Datetime(
+        compute="_compute_service_levels",
+        store=True,
+        help="When the measured order reached the paid stage (empty until then).",
+    )
+    confirmed_to_paid_hours = fields.Float(
+        string="Confirmed to Paid (hours)",
+        compute="_compute_service_levels",
+        store=True,
+        aggregator="avg",
+        help="Hours from the confirmation to the full payment; set once the order is paid.",
+    )
+
+    _measured_promise_idx = models.Index("(company_id, first_promised_date) WHERE is_measured")
+
+    # ------------------------------------------------------------------
+    # The promise
+    # ------------------------------------------------------------------
+
+    def _keep_promises(self, promises_before, causes=None, default_cause="recompute"):
+        """Keep the first promise of newly confirmed orders, log the later changes.
+
+        ``promises_before``: {visibility id: promised date before this pass};
+        ``causes``: {order id: [events of the transaction]} as the engine
+        has them. Called by the recompute pass after the promised dates are
+        updated.
+        """
+        now = fields.Datetime.now()
+        first_promises = defaultdict(self.browse)
+        change_vals = []
+        for visibility in self:
+            promised = visibility.promised_date
+            if visibility.sale_order_id.state != "sale" or not promised:
+                continue
+            if not visibility.first_promised_date:
+                first_promises[promised] |= visibility
+                continue
+            before = promises_before.get(visibility.id)
+            if before and before != promised:
+                events = (causes or {}).get(visibility.sale_order_id.id) or [default_cause]
+                change_vals.append(
+                    {
+                        "visibility_id": visibility.id,
+                        "old_date": before,
+                        "new_date": promised,
+                        "changed_at": now,
+                        "changed_by": self.env.uid,
+                        "cause": next(
+                            (PROMISE_CAUSE_OF[event] for event in reversed(events) if event in PROMISE_CAUSE_OF),
+                            "other",
+                        ),
+                    }
+                )
+        for promised, visibilities in first_promises.items():
+            visibilities.write({"first_promised_date": promised})
+        changes = self.env["order.visibility.promise.change"].sudo().create(change_vals)
+        if changes:
+            self._on_promise_changes(changes)
+        return changes
+
+    def _on_promise_changes(self, changes):
+        """Hook called once per recompute pass with the promise changes it
+        logged (``order.visibility.promise.change`` records).
+
+        The core does nothing here; the webhooks addon extends it to emit
+        ``order.promise_changed`` in the same transaction.
+        """
+
+    # ------------------------------------------------------------------
+    # The measures
+    # ------------------------------------------------------------------
+
+    @api.depends("stage", "stage_since", "first_promised_date")
+    def _compute_service_levels(self):
+        """Measure the orders whose goods have all left; the others are not
+        measured. The engine's stage changes trigger it: the ORM computes
+        every order of a pass at once, and ``_service_level_values`` reads
+        their moves in one query."""
+        measured = self.filtered(lambda v: v.id and v.stage in SHIPPED_STAGES)._service_level_values()
+        for visibility in self:
+            values = measured.get(visibility.id) or NOT_MEASURED
+            if values["is_measured"] and visibility.stage == "paid":
+                values = values | {
+                    "paid_date": visibility.stage_since,
+                    "confirmed_to_paid_hours": _hours(visibility.sale_order_id.date_order, visibility.stage_since),
+                }
+            visibility.update(values)
+
+    def _service_level_values(self):
+        """{visibility id: measures} of the measurable orders of ``self``, from
+        their goods lines and the done moves that carried them to the
+        customer (returns from the customer are not counted), in one query."""
+        if not self:
+            return {}
+        orders = self.sale_order_id
+        self.env["sale.order"].flush_model(["date_order"])
+        self.env["sale.order.line"].flush_model(["order_id", "product_id", "product_uom_qty", "product_uom_id"])
+        self.env["product.product"].flush_model(["product_tmpl_id"])
+        self.env["product.template"].flush_model(["type"])
+        self.env["stock.location"].flush_model(["usage"])
+        self.env["stock.picking"].flush_model(["date_done"])
+        self.env["stock.move"].flush_model(
+            [
+                "sale_line_id",
+                "state",
+                "location_id",
+                "location_dest_id",
+                "product_uom",
+                "quantity",
+                "date",
+                "picking_id",
+            ]
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT line.order_id, so.create_date, line.id, line.product_uom_qty, line.product_uom_id,
+                          move.product_uom, move.quantity, COALESCE(picking.date_done, move.date), move.picking_id
+                     FROM sale_order_line line
+                     JOIN sale_order so ON so.id = line.order_id
+                     JOIN product_product product ON product.id = line.product_id
+                     JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
+                LEFT JOIN (stock_move move
+                           JOIN stock_location source ON source.id = move.location_id AND source.usage != 'customer'
+                           JOIN stock_location dest ON dest.id = move.location_dest_id AND dest.usage = 'customer'
+                           LEFT JOIN stock_picking picking ON picking.id = move.picking_id)
+                       ON move.sale_line_id = line.id AND move.state = 'done'
+                    WHERE line.order_id = ANY(%s) AND line.display_type IS NULL AND tmpl.type = 'consu'
+                      AND line.product_uom_qty > 0""",
+                orders.ids,
+            )
+        )
+        created = {}
+        ordered = defaultdict(dict)  # order id: {line id: quantity}
+        moves = defaultdict(list)  # order id: [(done at, picking id, line id, quantity in the line's unit)]
+        UoM = self.env["uom.uom"]
+        for order_id, create_date, line_id, line_qty, line_uom, move_uom, quantity, done_at, picking_id in rows:
+            created[order_id] = create_date
+            ordered[order_id][line_id] = line_qty
+            if done_at is None:
+                continue
+            if move_uom != line_uom:
+                quantity_in_line_uom = UoM.browse(move_uom)._compute_quantity(
+                    quantity, UoM.browse(line_uom), round=False
+                )
+            else:
+                quantity_in_line_uom = quantity
+            moves[order_id].append((done_at, picking_id or 0, line_id, quantity_in_line_uom))
+        grace = timedelta(hours=self._param("order_visibility.otif_grace_hours"))
+        digits = self.env["decimal.precision"].precision_get("Product Unit")
+        values = {}
+        for visibility in self:
+            order = visibility.sale_order_id
+            lines, shipments = ordered.get(order.id), sorted(moves.get(order.id, ()))
+            promise = visibility.first_promised_date or visibility.promised_date
+            if not lines or not shipments or not promise:
+                continue
+            deadline = promise + grace
+            first_done, first_picking = shipments[0][:2]
+            in_first, by_deadline = defaultdict(float), defaultdict(float)
+            for done_at, picking_id, line_id, quantity in shipments:
+                if (picking_id and picking_id == first_picking) or (not picking_id and done_at == first_done):
+                    in_first[line_id] += quantity
+                if done_at <= deadline:
+                    by_deadline[line_id] += quantity
+            shipped_at = shipments[-1][0]
+            is_on_time = shipped_at <= deadline
+            is_in_full = all(
+                float_compare(in_first[line_id], quantity, precision_digits=digits) >= 0
+                for line_id, quantity in lines.items()
+            )
+            filled = sum(min(by_deadline[line_id], quantity) for line_id, quantity in lines.items())
+            confirmed = order.date_order
+            values[visibility.id] = {
+                "is_measured": True,
+                "fully_shipped_date": shipped_at,
+                "is_on_time": is_on_time,
+                "is_in_full": is_in_full,
+                "is_otif": is_on_time and is_in_full,
+                "fill_rate": round(filled / sum(lines.values()), 4),
+                "quotation_to_confirmed_hours": _hours(created[order.id], confirmed),
+                "confirmed_to_shipped_hours": _hours(confirmed, shipped_at),
+                "paid_date": False,
+                "confirmed_to_paid_hours": False,
+            }
+        return values
