@@ -9,6 +9,7 @@ ADDONS = [
     "order_visibility",
     "order_visibility_webhooks",
     "order_visibility_dashboard",
+    "order_visibility_portal",
     "order_visibility_demo",
 ]
 PRODUCT_ADDONS = [a for a in ADDONS if a != "order_visibility_demo"]  # what a customer installs
@@ -16,6 +17,7 @@ TEST_PATHS = [
     "order_visibility",
     "order_visibility_webhooks",
     "order_visibility_dashboard",
+    "order_visibility_portal",
     "addons/order_visibility_demo",
     "tests",
 ]

@@ -48,7 +48,12 @@ PERSONA_GROUPS = {
     "admin": f"{SELLS},{OV}_admin,base.group_system",
     "other company": f"{SELLS},{OV}_admin,base.group_system",
 }
-SUITE_MODULES = ("order_visibility", "order_visibility_webhooks", "order_visibility_dashboard")
+SUITE_MODULES = (
+    "order_visibility",
+    "order_visibility_webhooks",
+    "order_visibility_dashboard",
+    "order_visibility_portal",
+)
 ROW = re.compile(r"^\|\s*`(?P<model>[\w.]+)`\s*\|\s*`(?P<method>\w+)`\s*\|(?P<cells>.*)\|\s*$")
 
 
