@@ -85,20 +85,6 @@ class OrderVisibilityException(models.Model):
     escalated_at = fields.Datetime(readonly=True)
     escalation_count = fields.Integer(readonly=True)
     detail = fields.Char(readonly=True, help="What the engine saw when it opened the exception.")
-    hours_to_acknowledge = fields.Float(
-        string="Time to Acknowledge (hours)",
-        compute="_compute_resolution_times",
-        store=True,
-        aggregator="avg",
-        help="Hours from the opening of the exception to its acknowledgement.",
-    )
-    hours_to_resolve = fields.Float(
-        string="Time to Resolve (hours)",
-        compute="_compute_resolution_times",
-        store=True,
-        aggregator="avg",
-        help="Hours from the opening of the exception to its resolution.",
-    )
     res_model = fields.Char("Related Model", required=True, default="", readonly=True)
     res_id = fields.Many2oneReference(
         "Related Record ID", model_field="res_model", required=True, default=0, readonly=True
@@ -123,15 +109,6 @@ class OrderVisibilityException(models.Model):
     def _compute_name(self):
         for exception in self:
             exception.name = f"{exception.sale_order_id.name or ''}: {exception.type_id.name or ''}"
-
-    @api.depends("opened_at", "acknowledged_at", "resolved_at")
-    def _compute_resolution_times(self):
-        def hours(start, end):
-            return round((end - start).total_seconds() / 3600.0, 2) if start and end else False
-
-        for exception in self:
-            exception.hours_to_acknowledge = hours(exception.opened_at, exception.acknowledged_at)
-            exception.hours_to_resolve = hours(exception.opened_at, exception.resolved_at)
 
     @api.depends("severity")
     def _compute_severity_rank(self):
