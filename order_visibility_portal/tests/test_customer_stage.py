@@ -72,3 +72,17 @@ class TestCustomerStage(PortalCommon):
         self.assertStage(order, "partially_shipped")
         self.add_milestone(order, "delivered")
         self.assertEqual(order._customer_stage()[0], "partially_shipped")
+
+    def test_tracking_reads_a_constant_number_of_queries(self):
+        """The card and the API cost the same whatever the number of milestones."""
+        counts = []
+        for milestones in (1, 6):
+            order = self.shipped_order()
+            for _i in range(milestones):
+                self.add_milestone(order, "in_transit", carrier="Northwind", tracking_ref="NW-1")
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            tracking = order._ov_tracking()
+            counts.append(self.env.cr.sql_log_count - before)
+            self.assertEqual(len(tracking["milestones"]), milestones)
+        self.assertEqual(counts[0], counts[1], counts)

@@ -92,6 +92,24 @@ class TestPortalPages(PortalCommon):
         self.assertIn("03/07/2030", text)
         self.assertIn("first promised: 03/04/2030", text)
 
+    def test_updates_sent_and_failed_delivery_in_customer_words(self):
+        order = self.shipped_order(partner=self.portal_user.partner_id)
+        self.add_milestone(order, "failed_delivery", eta=datetime(2030, 3, 9, 12, 0))
+        self.env["order.visibility.customer.update"].sudo().create(
+            {
+                "visibility_id": self.visibility(order).id,
+                "cause": "failed_delivery:2030-03-08",
+                "sent_at": datetime(2030, 3, 8, 9, 0),
+            }
+        )
+        root = card(self.open_as(self.portal_user, f"/my/orders/{order.id}"))
+        milestones = " ".join(root.xpath(".//ul[hasclass('ov_milestones')]")[0].text_content().split())
+        self.assertIn("Delivery attempt failed", milestones)
+        self.assertIn("next expected delivery 03/09/2030", milestones)
+        updates = " ".join(root.xpath(".//ul[hasclass('ov_updates')]")[0].text_content().split())
+        self.assertEqual(updates, "03/08/2030: The carrier could not deliver your order on 03/08/2030.")
+        self.assertNotIn("failed_delivery:", root.text_content(), "the internal cause key stays inside")
+
     def test_another_customers_order_answers_as_odoo(self):
         order = self.shipped_order(partner=self.other_customer)
         self.add_milestone(order, "in_transit", tracking_ref="SECRET-REF")
