@@ -2,7 +2,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
 
 _logger = logging.getLogger(__name__)
@@ -11,6 +11,10 @@ _logger = logging.getLogger(__name__)
 CARRIER_DELAY_POINTS = 30
 # Days a failed delivery stays a cause the scheduled action may still announce.
 FAILED_DELIVERY_CAUSE_DAYS = 2
+
+
+def _iso(moment):
+    return moment.isoformat() + "Z" if moment else None
 
 
 class OrderVisibility(models.Model):
@@ -39,6 +43,45 @@ class OrderVisibility(models.Model):
                 for transition in transitions.sorted("id")
             ]
         )
+
+    def _on_promise_changes(self, changes):
+        """Each logged change of the promised date emits ``order.promise_changed``,
+        in the same transaction. The cause's label is in the company's
+        language (the receivers are its systems and staff), next to its code."""
+        super()._on_promise_changes(changes)
+        if not self.env["order.visibility.webhook.endpoint"]._companies_with_active_endpoints():
+            return
+        changes = changes.sudo()
+        changes.fetch(["visibility_id", "old_date", "new_date", "changed_at", "changed_by", "cause", "company_id"])
+        changes.visibility_id.fetch(["first_promised_date"])
+        PromiseChange = self.env["order.visibility.promise.change"]
+        labels = {}  # lang: {cause code: label}
+        events = []
+        for change in changes.sorted("id"):
+            lang = change.company_id.partner_id.lang or "en_US"
+            if lang not in labels:
+                labels[lang] = dict(
+                    PromiseChange._fields["cause"]._description_selection(self.env(context={"lang": lang}))
+                )
+            user = change.changed_by
+            events.append(
+                {
+                    "visibility": change.visibility_id,
+                    "type": "order.promise_changed",
+                    "data": {
+                        "promise_change_id": change.id,
+                        "first_promised_date": _iso(change.visibility_id.first_promised_date),
+                        "old_promised_date": _iso(change.old_date),
+                        "new_promised_date": _iso(change.new_date),
+                        "changed_at": _iso(change.changed_at),
+                        # The server's own passes (scheduled actions) have no person behind them.
+                        "changed_by": user.name if user and user.id != SUPERUSER_ID else None,
+                        "cause": change.cause,
+                        "cause_label": labels[lang].get(change.cause, change.cause),
+                    },
+                }
+            )
+        self.env["order.visibility.webhook.delivery"]._emit_events(events)
 
     def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):
         """The core's factors, plus the last carrier delay when its new ETA is
