@@ -30,6 +30,7 @@
         "views/order_visibility_fulfilment_wizard_views.xml",
         "views/order_visibility_expedite_wizard_views.xml",
         "views/res_partner_views.xml",
+        "report/order_visibility_service_report_views.xml",
         "views/order_visibility_menus.xml",
         "data/base_automation_data.xml",
         "data/ir_actions_server_data.xml",

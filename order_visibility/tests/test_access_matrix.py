@@ -53,6 +53,7 @@ ACCESS_MATRIX = {
     "order.visibility.fulfilment.wizard": ("",     "",      "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.fulfilment.wizard.option": ("", "",   "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.expedite.wizard":  ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
+    "order.visibility.service.report":   ("",      "",      "r",    "r",       "r",     "r"),
 }
 # fmt: on
 
@@ -78,6 +79,7 @@ MENU_VISIBILITY = {
     "menu_order_visibility_approvals": OV_READERS,
     "menu_order_visibility_reporting": OV_READERS,
     "menu_order_visibility_stage_aging": OV_READERS,
+    "menu_order_visibility_service_report": OV_READERS,
     "menu_order_visibility_config": OV_MANAGERS,
     "menu_order_visibility_exception_types": OV_MANAGERS,
     "menu_order_visibility_settings": {"ov_admin_settings"},

@@ -1,0 +1,1 @@
+from . import order_visibility_service_report
