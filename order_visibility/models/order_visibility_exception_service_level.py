@@ -5,6 +5,8 @@ server (see LIFECYCLE_FIELDS in order_visibility_exception.py)."""
 
 from odoo import api, fields, models
 
+from ..tools.dates import hours_between
+
 
 class OrderVisibilityException(models.Model):
     _inherit = "order.visibility.exception"
@@ -26,9 +28,6 @@ class OrderVisibilityException(models.Model):
 
     @api.depends("opened_at", "acknowledged_at", "resolved_at")
     def _compute_resolution_times(self):
-        def hours(start, end):
-            return round((end - start).total_seconds() / 3600.0, 2) if start and end else False
-
         for exception in self:
-            exception.hours_to_acknowledge = hours(exception.opened_at, exception.acknowledged_at)
-            exception.hours_to_resolve = hours(exception.opened_at, exception.resolved_at)
+            exception.hours_to_acknowledge = hours_between(exception.opened_at, exception.acknowledged_at)
+            exception.hours_to_resolve = hours_between(exception.opened_at, exception.resolved_at)

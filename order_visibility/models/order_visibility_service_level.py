@@ -16,12 +16,9 @@ from ..tools.constants import (
     SERVICE_LEVEL_FIELDS,
     SHIPPED_STAGES,
 )
+from ..tools.dates import hours_between
 
 NOT_MEASURED = dict.fromkeys(SERVICE_LEVEL_FIELDS, False)
-
-
-def _hours(start, end):
-    return round(max((end - start).total_seconds(), 0.0) / 3600.0, 2)
 
 
 class OrderVisibility(models.Model):
@@ -158,7 +155,9 @@ class OrderVisibility(models.Model):
             if values["is_measured"] and visibility.stage == "paid":
                 values = values | {
                     "paid_date": visibility.stage_since,
-                    "confirmed_to_paid_hours": _hours(visibility.sale_order_id.date_order, visibility.stage_since),
+                    "confirmed_to_paid_hours": hours_between(
+                        visibility.sale_order_id.date_order, visibility.stage_since
+                    ),
                 }
             visibility.update(values)
 
@@ -253,8 +252,8 @@ class OrderVisibility(models.Model):
                 "is_in_full": is_in_full,
                 "is_otif": is_on_time and is_in_full,
                 "fill_rate": round(filled / sum(lines.values()), 4),
-                "quotation_to_confirmed_hours": _hours(created[order.id], confirmed),
-                "confirmed_to_shipped_hours": _hours(confirmed, shipped_at),
+                "quotation_to_confirmed_hours": hours_between(created[order.id], confirmed),
+                "confirmed_to_shipped_hours": hours_between(confirmed, shipped_at),
                 "paid_date": False,
                 "confirmed_to_paid_hours": False,
             }
