@@ -4,6 +4,7 @@ from . import order_visibility_control_tower
 from . import order_visibility_control_tower_figures
 from . import order_visibility_control_tower_trends
 from . import order_visibility_control_tower_automation
+from . import order_visibility_control_tower_service_level
 from . import order_visibility
 from . import order_visibility_bus
 from . import order_visibility_cron_run

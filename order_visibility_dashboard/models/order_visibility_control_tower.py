@@ -148,6 +148,7 @@ class OrderVisibilityControlTower(models.AbstractModel):
             "exception_trend": self._exception_trend(exception_base, since, now),
             "top_at_risk": self._top_at_risk(at_risk_domain),
             "automation": self._automation_health(filters, since),
+            "service_levels": self._service_levels(base, filters, now),
             "webhooks": Visibility._control_tower_webhook_health(filters, now),
             "options": self._filter_options(),
             "rights": {
