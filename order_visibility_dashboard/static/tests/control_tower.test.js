@@ -205,6 +205,39 @@ function payload({ empty = false, webhooks = false, failing = false } = {}) {
             periods: [7, 14, 30],
         },
         rights: { manager: true, system: true },
+        service_levels: serviceLevels(),
+    };
+}
+
+const PERIOD_DOMAIN = [
+    ["is_measured", "=", true],
+    ["fully_shipped_date", ">=", "2026-11-12 08:00:00"],
+    ["fully_shipped_date", "<", "2026-11-26 08:00:00"],
+];
+
+function serviceLevels() {
+    const measure = (key, value, previous, direction, higherIsBetter, domain = PERIOD_DOMAIN) => ({
+        key,
+        value,
+        previous,
+        direction,
+        higher_is_better: higherIsBetter,
+        domain,
+    });
+    return {
+        period: 14,
+        current: { orders: 4, paid: 1, on_time_rate: 75, in_full_rate: 50 },
+        previous: { orders: 3, paid: 0, on_time_rate: 33.3, in_full_rate: 100 },
+        measures: [
+            measure("otif_rate", 50, 33.3, "up", true, [...PERIOD_DOMAIN, ["is_on_time", "=", false]]),
+            measure("fill_rate", 0.8125, 0.9, "down", true, [...PERIOD_DOMAIN, ["is_in_full", "=", false]]),
+            measure("quotation_to_confirmed_hours", 3.5, 3.5, "same", false),
+            measure("confirmed_to_shipped_hours", 356.5, 213, "up", false),
+            measure("confirmed_to_paid_hours", 429, null, null, false, [
+                ...PERIOD_DOMAIN,
+                ["paid_date", "!=", false],
+            ]),
+        ],
     };
 }
 
@@ -436,4 +469,53 @@ test("ov_control_tower: wall mode hides the chrome and Escape leaves it", async 
     expect(".o_ov_control_tower .o_control_panel").toHaveCount(0);
     await contains(".o_ov_ct_wall_toggle").press("Escape");
     expect(document.body).not.toHaveClass("o_ov_wall_mode");
+});
+
+test("ov_control_tower: service-level strip beside the previous period", async () => {
+    await openControlTower();
+    expect(queryAllTexts(".o_ov_ct_sl_tile .o_ov_ct_tile_label")).toEqual([
+        "OTIF",
+        "Fill rate",
+        "Quotation → confirmed",
+        "Confirmed → shipped",
+        "Confirmed → paid",
+    ]);
+    expect(queryAllTexts(".o_ov_ct_sl_value")).toEqual(["50.0 %", "81.3 %", "3.5 h", "356.5 h", "429.0 h"]);
+    expect(queryAllTexts(".o_ov_ct_sl_previous")).toEqual([
+        "Previous period: 33.3 %",
+        "Previous period: 90.0 %",
+        "Previous period: 3.5 h",
+        "Previous period: 213.0 h",
+        "Previous period: –",
+    ]);
+    // Up is better for rates, worse for cycle times; no previous figure, no arrow.
+    expect("[data-measure='otif_rate'] .o_ov_ct_sl_change").toHaveClass("o_ov_ct_sl_better");
+    expect("[data-measure='otif_rate'] .o_ov_ct_sl_change .fa-arrow-up").toHaveCount(1);
+    expect("[data-measure='fill_rate'] .o_ov_ct_sl_change").toHaveClass("o_ov_ct_sl_worse");
+    expect("[data-measure='quotation_to_confirmed_hours'] .o_ov_ct_sl_change").toHaveClass("o_ov_ct_sl_same");
+    expect("[data-measure='confirmed_to_shipped_hours'] .o_ov_ct_sl_change").toHaveClass("o_ov_ct_sl_worse");
+    expect("[data-measure='confirmed_to_paid_hours'] .o_ov_ct_sl_change").toHaveCount(0);
+    expect(".o_ov_ct_sl_hint").toHaveText(/4 orders fully shipped in the last 14 days/);
+});
+
+test("ov_control_tower: service levels drill down to the late and the short orders", async () => {
+    await openControlTower();
+    await contains("[data-measure='otif_rate']").click();
+    await contains("[data-measure='fill_rate']").click();
+    await contains("[data-measure='confirmed_to_paid_hours']").click();
+    await waitForSteps([
+        `open order.visibility ${JSON.stringify([...PERIOD_DOMAIN, ["is_on_time", "=", false]])}`,
+        `open order.visibility ${JSON.stringify([...PERIOD_DOMAIN, ["is_in_full", "=", false]])}`,
+        `open order.visibility ${JSON.stringify([...PERIOD_DOMAIN, ["paid_date", "!=", false]])}`,
+    ]);
+});
+
+test("ov_control_tower: service levels without shipped orders show dashes", async () => {
+    const empty = serviceLevels();
+    empty.current = { orders: 0, paid: 0, on_time_rate: null, in_full_rate: null };
+    empty.measures = empty.measures.map((measure) => ({ ...measure, value: null, direction: null }));
+    await openControlTower({ ...payload(), service_levels: empty });
+    expect(queryAllTexts(".o_ov_ct_sl_value")).toEqual(["–", "–", "–", "–", "–"]);
+    expect(".o_ov_ct_sl_change").toHaveCount(0);
+    expect(".o_ov_ct_sl_hint").toHaveText("No order fully shipped in the last 14 days.");
 });

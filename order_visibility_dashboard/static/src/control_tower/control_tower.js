@@ -14,6 +14,7 @@ import { AutomationPanel } from "../automation_panel/automation_panel";
 import { ControlTowerFilters } from "../control_tower_filters/control_tower_filters";
 import { ExceptionQueue } from "../exception_queue/exception_queue";
 import { KpiTile } from "../kpi_tile/kpi_tile";
+import { ServiceLevelStrip } from "../service_level_strip/service_level_strip";
 import { StageAging } from "../stage_aging/stage_aging";
 import { TopAtRisk } from "../top_at_risk/top_at_risk";
 import { TrendChart } from "../trend_chart/trend_chart";
@@ -52,6 +53,7 @@ export class ControlTower extends Component {
         Layout,
         ControlTowerFilters,
         KpiTile,
+        ServiceLevelStrip,
         StageAging,
         ExceptionQueue,
         TrendChart,

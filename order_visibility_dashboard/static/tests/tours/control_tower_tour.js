@@ -28,6 +28,16 @@ async function checkTilesAgainstServer(filters) {
             mismatches.push(`severity ${severity}: ${tileValue(`severity_${severity}`)} shown, ${count} on the server`);
         }
     }
+    // The service-level strip: one tile per measure, the period's order count.
+    const serviceLevels = data.service_levels;
+    const strip = document.querySelectorAll(".o_ov_ct_sl_tile").length;
+    if (strip !== serviceLevels.measures.length) {
+        mismatches.push(`service levels: ${strip} tiles shown, ${serviceLevels.measures.length} on the server`);
+    }
+    const hint = document.querySelector(".o_ov_ct_sl_hint").textContent;
+    if (serviceLevels.current.orders && !hint.startsWith(`${serviceLevels.current.orders} `)) {
+        mismatches.push(`service levels: "${hint}" shown, ${serviceLevels.current.orders} orders on the server`);
+    }
     if (mismatches.length) {
         throw new Error(`Control tower figures differ from the server: ${mismatches.join("; ")}`);
     }
