@@ -327,6 +327,19 @@ class TestPublicMethods(OrderVisibilityCommon):
             ("order.visibility.fulfilment.wizard.option", "action_apply"): lambda as_user: fulfilment_option(
                 as_user
             ).action_apply(),
+            ("order.visibility.promise.wizard", "action_confirm"): lambda as_user: wizard(
+                as_user,
+                "order.visibility.promise.wizard",
+                {
+                    "visibility_id": self.visibility_short.id,
+                    "new_date": now + timedelta(days=30),
+                    "cause": "customer_request",
+                },
+            ).action_confirm(),
+            # customers (res.partner): their service level
+            ("res.partner", "action_view_ov_measured_orders"): lambda as_user: as_user(
+                self.customer
+            ).action_view_ov_measured_orders(),
             # webhooks
             ("order.visibility.webhook.endpoint", "create"): lambda as_user: as_user(
                 self.env["order.visibility.webhook.endpoint"]

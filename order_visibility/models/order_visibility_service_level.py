@@ -13,6 +13,8 @@ from odoo.tools import SQL, float_compare
 
 from ..tools.constants import (
     PROMISE_CAUSE_OF,
+    PROMISE_CAUSES,
+    PROMISE_CAUSES_KEY,
     SERVICE_LEVEL_FIELDS,
     SHIPPED_STAGES,
 )
@@ -100,7 +102,7 @@ class OrderVisibility(models.Model):
         """
         now = fields.Datetime.now()
         first_promises = defaultdict(self.browse)
-        change_vals = []
+        moved = {}  # visibility: promised date before
         for visibility in self:
             promised = visibility.promised_date
             if visibility.sale_order_id.state != "sale" or not promised:
@@ -110,15 +112,26 @@ class OrderVisibility(models.Model):
                 continue
             before = promises_before.get(visibility.id)
             if before and before != promised:
+                moved[visibility] = before
+        change_vals = []
+        if moved:
+            declared = self._pop_declared_promise_causes(self.browse(v.id for v in moved).sale_order_id)
+            found = self.browse(v.id for v in moved)._promise_change_causes(
+                {visibility.id: before for visibility, before in moved.items()}
+            )
+            for visibility, before in moved.items():
                 events = (causes or {}).get(visibility.sale_order_id.id) or [default_cause]
                 change_vals.append(
                     {
                         "visibility_id": visibility.id,
                         "old_date": before,
-                        "new_date": promised,
+                        "new_date": visibility.promised_date,
                         "changed_at": now,
                         "changed_by": self.env.uid,
-                        "cause": next(
+                        # What the user said, else what the facts tell, else the event.
+                        "cause": declared.get(visibility.sale_order_id.id)
+                        or found.get(visibility.id)
+                        or next(
                             (PROMISE_CAUSE_OF[event] for event in reversed(events) if event in PROMISE_CAUSE_OF),
                             "other",
                         ),
@@ -130,6 +143,41 @@ class OrderVisibility(models.Model):
         if changes:
             self._on_promise_changes(changes)
         return changes
+
+    @api.model
+    def _declare_promise_cause(self, orders, cause):
+        """Record why a user moves the promise of ``orders`` in this
+        transaction (the Move Promise wizard): the engine's pass that logs
+        the change takes it. Kept in the transaction, server-side (never
+        read from a caller's context)."""
+        if cause not in dict(PROMISE_CAUSES):
+            raise ValueError(f"unknown promise cause {cause!r}")
+        declared = self.env.cr.precommit.data.setdefault(PROMISE_CAUSES_KEY, {})
+        declared.update(dict.fromkeys(orders.ids, cause))
+
+    @api.model
+    def _pop_declared_promise_causes(self, orders):
+        declared = self.env.cr.precommit.data.get(PROMISE_CAUSES_KEY) or {}
+        return {order_id: declared.pop(order_id) for order_id in orders.ids if order_id in declared}
+
+    def _promise_change_causes(self, promises_before):
+        """{visibility id: cause} the facts tell for the promises of ``self``
+        that moved (``promises_before``: {visibility id: promised date
+        before}): ``supplier_delay`` when the promise moved later and a
+        purchase still feeding the order is planned after the old promise.
+        Called for the changed orders only; other addons add their causes
+        (the webhooks addon: ``carrier_eta``)."""
+        later = self.filtered(lambda v: v.promised_date > promises_before[v.id])
+        if not later:
+            return {}
+        facts = later._stage_facts()
+        found = {}
+        for visibility in later:
+            open_moves = facts[visibility.sale_order_id.id].open_moves
+            planned = self._feeding_purchase_lines(open_moves).mapped("date_planned")
+            if planned and max(planned) > promises_before[visibility.id]:
+                found[visibility.id] = "supplier_delay"
+        return found
 
     def _on_promise_changes(self, changes):
         """Hook called once per recompute pass with the promise changes it

@@ -29,6 +29,9 @@ PARAM_DEFAULTS = {
     "order_visibility.max_snooze_days": 14,
     # Hours after the first promise within which a shipment still counts as on time.
     "order_visibility.otif_grace_hours": 0,
+    # Measured orders of the last 90 days a customer needs before its OTIF
+    # target can be breached: fewer say too little.
+    "order_visibility.otif_breach_min_orders": 10,
 }
 
 
@@ -144,6 +147,13 @@ class ResConfigSettings(models.TransientModel):
         help="Hours after the first promise within which the last goods still leave on time "
         "(service levels: on time, OTIF, fill rate).",
     )
+    ov_otif_breach_min_orders = fields.Integer(
+        string="Minimum Orders for a Breach",
+        config_parameter="order_visibility.otif_breach_min_orders",
+        default=PARAM_DEFAULTS["order_visibility.otif_breach_min_orders"],
+        help="A customer's OTIF under its target opens a service level breach only with at least this many "
+        "measured orders in the last 90 days.",
+    )
     ov_auto_customer_updates = fields.Boolean(
         related="company_id.ov_auto_customer_updates",
         readonly=False,
@@ -165,6 +175,7 @@ class ResConfigSettings(models.TransientModel):
         "ov_at_risk_threshold",
         "ov_max_snooze_days",
         "ov_otif_grace_hours",
+        "ov_otif_breach_min_orders",
     )
     def _check_order_visibility_thresholds(self):
         for settings in self:
@@ -192,6 +203,8 @@ class ResConfigSettings(models.TransientModel):
                             setting=settings._fields[field_name]._description_string(self.env),
                         )
                     )
+            if settings.ov_otif_breach_min_orders < 1:
+                raise ValidationError(self.env._("The minimum orders for a service level breach must be at least 1."))
             for field_name in ("ov_stale_quotation_days", "ov_stale_order_days", "ov_max_snooze_days"):
                 if settings[field_name] <= 0:
                     raise ValidationError(

@@ -54,6 +54,7 @@ ACCESS_MATRIX = {
     "order.visibility.fulfilment.wizard.option": ("", "",   "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.expedite.wizard":  ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
     "order.visibility.service.report":   ("",      "",      "r",    "r",       "r",     "r"),
+    "order.visibility.promise.wizard":   ("",      "",      "rwc",  "rwc",     "rwc",   "rwc"),
 }
 # fmt: on
 
@@ -65,6 +66,7 @@ NO_COMPANY_RULE = {
     "order.visibility.fulfilment.wizard": "transient; acts on an order visibility record, whose rule applies",
     "order.visibility.fulfilment.wizard.option": "transient; line of the fulfilment wizard",
     "order.visibility.expedite.wizard": "transient; acts on an order visibility record, whose rule applies",
+    "order.visibility.promise.wizard": "transient; writes the order as the user, whose rules apply",
 }
 
 OV_READERS = {"ov_user", "ov_manager", "ov_admin", "ov_admin_settings"}
@@ -80,6 +82,7 @@ MENU_VISIBILITY = {
     "menu_order_visibility_reporting": OV_READERS,
     "menu_order_visibility_stage_aging": OV_READERS,
     "menu_order_visibility_service_report": OV_READERS,
+    "menu_order_visibility_exception_analysis": OV_READERS,
     "menu_order_visibility_config": OV_MANAGERS,
     "menu_order_visibility_exception_types": OV_MANAGERS,
     "menu_order_visibility_settings": {"ov_admin_settings"},

@@ -252,7 +252,16 @@ class TestServiceLevel(OrderVisibilityCommon):
             ._fields["cause"]
             ._description_selection(self.env(user=dutch, context={"lang": "nl_NL"}))
         )
-        self.assertEqual(labels, {"order_edited": "Order gewijzigd", "other": "Anders"})
+        self.assertEqual(
+            labels,
+            {
+                "customer_request": "Verzoek van de klant",
+                "supplier_delay": "Vertraging van de leverancier",
+                "carrier_eta": "Verwachte aankomst vervoerder",
+                "order_edited": "Order gewijzigd",
+                "other": "Anders",
+            },
+        )
         with self.assertRaisesRegex(ValidationError, r"Marge voor op tijd \(uren\) mag niet negatief zijn."):
             self.env["res.config.settings"].with_user(dutch).with_context(lang="nl_NL").create(
                 {"ov_otif_grace_hours": -2}

@@ -94,9 +94,23 @@ STAGE_CAUSES = {
 # What moved a promised date after the first confirmation, as far as the
 # engine can tell: the promise follows the order (its commitment date, else
 # the expected date of its lines), so an edit of the order moves it.
-PROMISE_CAUSES = [("order_edited", "Order edited"), ("other", "Other")]
+# A user moving the promise says why (customer_request, supplier_delay); the
+# engine tells supplier_delay from the purchases feeding the order and the
+# webhooks addon carrier_eta from a carrier's ETA (see _promise_change_causes).
+PROMISE_CAUSES = [
+    ("customer_request", "Customer request"),
+    ("supplier_delay", "Supplier delay"),
+    ("carrier_eta", "Carrier ETA"),
+    ("order_edited", "Order edited"),
+    ("other", "Other"),
+]
 # The engine's cause of a recompute -> the cause of the promise change it found.
 PROMISE_CAUSE_OF = {"order_updated": "order_edited"}
+# Where the Move Promise wizard leaves the cause a user gave, for the
+# engine's pass of the same transaction ({order id: cause}).
+PROMISE_CAUSES_KEY = "order_visibility.declared_promise_causes"
+# The rolling window of a customer's OTIF (its form, its target).
+OTIF_WINDOW_DAYS = 90
 # Stages of an order whose goods have all left (or that has nothing to ship).
 SHIPPED_STAGES = ("shipped", "invoiced", "paid")
 # The measures of an order's service level, empty until it has shipped.

@@ -83,6 +83,29 @@ class OrderVisibility(models.Model):
             )
         self.env["order.visibility.webhook.delivery"]._emit_events(events)
 
+    def _promise_change_causes(self, promises_before):
+        """The core's causes, plus ``carrier_eta`` for a promise moved later
+        while the carrier's latest milestone of the order is a delay with an
+        ETA after the old promise (a purchase still feeding the order comes
+        first: the goods have not reached the carrier)."""
+        found = super()._promise_change_causes(promises_before)
+        later = self.filtered(lambda v: v.id not in found and v.promised_date > promises_before[v.id])
+        if not later:
+            return found
+        latest = {}
+        for milestone in (
+            self.env["order.visibility.milestone"]
+            .sudo()
+            .search_fetch([("visibility_id", "in", later.ids)], ["visibility_id", "milestone", "eta", "occurred_at"])
+        ):  # ordered by occurred_at desc: the first one seen is the latest
+            latest.setdefault(milestone.visibility_id.id, milestone)
+        for visibility in later:
+            milestone = latest.get(visibility.id)
+            if milestone and milestone.milestone == "delayed" and milestone.eta:
+                if milestone.eta > promises_before[visibility.id]:
+                    found[visibility.id] = "carrier_eta"
+        return found
+
     def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):
         """The core's factors, plus the last carrier delay when its new ETA is
         past the promised date (until a later milestone supersedes it)."""

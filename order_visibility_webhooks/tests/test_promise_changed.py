@@ -155,3 +155,71 @@ class TestPromiseChanged(WebhookCommon):
         delivery = self.deliveries(endpoint_id=endpoint.id, event_type="order.promise_changed")
         data = json.loads(delivery.payload)["data"]
         self.assertEqual((data["cause"], data["cause_label"]), ("order_edited", "Order gewijzigd"))
+
+    # -- the causes ---------------------------------------------------------
+
+    def promise_events(self, endpoint):
+        return [
+            json.loads(delivery.payload)
+            for delivery in self.deliveries(endpoint_id=endpoint.id, event_type="order.promise_changed")
+        ]
+
+    def test_customer_request_given_in_move_promise(self):
+        endpoint = self.create_endpoint()
+        order, start = self.promised_order()
+        user = self.new_user(
+            "ov_wh_promise_ov",
+            "order_visibility.group_order_visibility_user,sales_team.group_sale_salesman_all_leads",
+        )
+        self.env["order.visibility.promise.wizard"].with_user(user).create(
+            {
+                "visibility_id": self.visibility(order).id,
+                "new_date": start + timedelta(days=5),
+                "cause": "customer_request",
+            }
+        ).action_confirm()
+        self.flush()
+        [payload] = self.promise_events(endpoint)
+        validate(payload)
+        self.assertEqual(
+            {key: payload["data"][key] for key in ("new_promised_date", "changed_by", "cause", "cause_label")},
+            {
+                "new_promised_date": (start + timedelta(days=5)).isoformat() + "Z",
+                "changed_by": user.name,
+                "cause": "customer_request",
+                "cause_label": "Customer request",
+            },
+        )
+
+    def test_carrier_eta_after_the_promise(self):
+        endpoint = self.create_endpoint()
+        order, start = self.promised_order()
+        self.deliver(order.picking_ids)
+        self.flush()
+        source = self.env["order.visibility.webhook.source"].create(
+            {"name": "Northwind Logistics", "code": "northwind-promise", "company_id": self.company.id}
+        )
+        Milestone = self.env["order.visibility.milestone"].sudo()
+        # In transit with an ETA before the promise: moving the promise is an edit.
+        Milestone._receive(
+            source, "msg-1", {"milestone": "in_transit", "occurred_at": start, "eta": start + timedelta(days=3)}, order
+        )
+        self.move_promise(order, start, days=3)
+        # The carrier's latest word is a delay, its ETA after the promise (3 days).
+        Milestone._receive(
+            source,
+            "msg-2",
+            {"milestone": "delayed", "occurred_at": start + timedelta(hours=1), "eta": start + timedelta(days=5)},
+            order,
+        )
+        self.move_promise(order, start, days=5)
+        payloads = self.promise_events(endpoint)
+        for payload in payloads:
+            validate(payload)
+        self.assertEqual(
+            [(p["data"]["new_promised_date"], p["data"]["cause"], p["data"]["cause_label"]) for p in payloads],
+            [
+                ((start + timedelta(days=3)).isoformat() + "Z", "order_edited", "Order edited"),
+                ((start + timedelta(days=5)).isoformat() + "Z", "carrier_eta", "Carrier ETA"),
+            ],
+        )
