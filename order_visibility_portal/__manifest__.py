@@ -7,8 +7,17 @@
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",
     "license": "LGPL-3",
-    "depends": ["order_visibility_webhooks", "sale", "portal"],
+    "depends": ["order_visibility_webhooks", "sale", "portal", "bus"],
     "data": [
         "views/sale_portal_templates.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "order_visibility_portal/static/src/interactions/**/*",
+            "order_visibility_portal/static/src/scss/**/*",
+        ],
+        "web.assets_tests": [
+            "order_visibility_portal/static/tests/tours/**/*",
+        ],
+    },
 }

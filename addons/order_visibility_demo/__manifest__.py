@@ -11,6 +11,7 @@
     "data": [
         "data/res_partner_data.xml",
         "data/res_users_data.xml",
+        "data/res_users_portal_data.xml",
         "data/product_data.xml",
         "data/stock_warehouse_data.xml",
     ],

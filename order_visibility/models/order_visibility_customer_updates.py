@@ -146,6 +146,14 @@ class OrderVisibility(models.Model):
             )
         return self.env._("Your order %(order)s is on its way.", order=facts["order"])
 
+    def _customer_update_link(self):
+        """The link where the customer follows this order, absolute, or ''
+        (the core has no customer page: the portal addon returns the order's
+        portal link with its access token). The update's template shows it
+        when there is one."""
+        self.ensure_one()
+        return ""
+
     def _check_customer_update_recipient(self):
         self.ensure_one()
         partner = self.partner_id.sudo()

@@ -4,6 +4,7 @@ composer, sent automatically only where the admin and the customer opted in,
 once per cause, in the customer's language."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -11,6 +12,7 @@ from odoo.fields import Command
 from odoo.tests import tagged
 from odoo.tools.misc import format_date
 
+from ..models.order_visibility_customer_updates import OrderVisibility as CoreVisibility
 from .common import OrderVisibilityCommon
 
 
@@ -79,6 +81,17 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         self.assertEqual(composer.partner_ids, self.customer)
         self.assertEqual(composer.subject, f"{order.name}: an update on your order")
         self.assertIn(expected, composer.body)
+        # Where the customer follows the order: the core alone has no page
+        # (no link); an addon with one (the portal) gives it, and it is shown.
+        self.assertEqual(CoreVisibility._customer_update_link(visibility), "")
+        link = visibility._customer_update_link()
+        if link:
+            self.assertIn(f'href="{link}"', composer.body)
+        with patch.object(type(visibility), "_customer_update_link", lambda self: ""):
+            bare = self.compose(visibility.with_user(self.cs_agent).action_draft_customer_update(), self.cs_agent)
+            self.assertIn(expected, bare.body)
+            self.assertNotIn("ov_customer_update_link", bare.body, "no link section without a link")
+            self.assertNotIn("Follow your order", bare.body)
         self.assertFalse(visibility.customer_update_ids, "nothing is sent before the user clicks Send")
 
         composer._action_send_mail()

@@ -37,6 +37,33 @@ class SaleOrder(models.Model):
             "failed_delivery": self.env._("Delivery attempt failed"),
         }
 
+    def _ov_promise_reason(self, cause):
+        """Why the promised date moved, in customer words, from a promise
+        change's ``cause`` code; any other code (a cause added later, or
+        none) reads as a neutral sentence. Never the internal label, a user
+        or a note."""
+        reasons = {
+            "customer_request": self.env._("The delivery date was changed at your request."),
+            "supplier_delay": self.env._("Our supplier delivered later than planned."),
+            "carrier_eta": self.env._("The carrier gave us a new delivery estimate."),
+            "order_edited": self.env._("Your order was changed, which moved its delivery date."),
+        }
+        return reasons.get(cause) or self.env._("We had to change the planned delivery date.")
+
+    def _ov_promise_change(self, visibility):
+        """{"first", "promised", "reason"} when the promised date of this order
+        (its engine record ``visibility``, sudo) moved since the first
+        promise, else False. The reason is the latest logged change's."""
+        first, promised = visibility.first_promised_date, visibility.promised_date
+        if not (first and promised) or first.date() == promised.date():
+            return False
+        change = (
+            self.env["order.visibility.promise.change"]
+            .sudo()
+            .search_fetch([("visibility_id", "=", visibility.id)], ["cause"], order="changed_at desc, id desc", limit=1)
+        )
+        return {"first": first, "promised": promised, "reason": self._ov_promise_reason(change.cause)}
+
     def _ov_delivered_ids(self):
         """Ids of the orders of ``self`` the carrier delivered: a ``delivered``
         milestone or a proof of delivery received (one query)."""
@@ -109,7 +136,8 @@ class SaleOrder(models.Model):
         {"stage", "stage_label", "progress": [(code, label, state)],
         "first_promised_date", "promised_date", "milestones": [{milestone,
         label, at, eta, carrier, tracking_ref}], "tracking_ref",
-        "tracking_url", "has_proof", "updates": [(date, text)]}.
+        "tracking_url", "has_proof", "updates": [(date, text)], "promise_change":
+        {"first", "promised", "reason"} or False}.
 
         Call it only on an order whose access the portal has checked (it
         reads the suite's records as superuser); a constant number of
@@ -170,4 +198,5 @@ class SaleOrder(models.Model):
             "tracking_url": tracking_url or False,
             "has_proof": bool(records.filtered("attachment_id")),
             "updates": updates,
+            "promise_change": order._ov_promise_change(visibility) if visibility else False,
         }

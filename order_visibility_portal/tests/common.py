@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from odoo.addons.order_visibility.tests.common import OrderVisibilityCommon
 from odoo.tests import HttpCase
 
+SOURCE_SECRET = "whsec_" + "a" * 32  # the carrier's secret (write-only on the source)
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
@@ -26,7 +27,7 @@ class PortalCommon(OrderVisibilityCommon, HttpCase):
             {
                 "name": "Northwind Logistics",
                 "code": "northwind",
-                "secret": "whsec_" + "a" * 32,
+                "secret": SOURCE_SECRET,
                 "company_id": cls.company.id,
             }
         )

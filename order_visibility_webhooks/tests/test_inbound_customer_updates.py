@@ -76,6 +76,12 @@ class TestInboundCustomerUpdates(InboundCommon):
         composer = self.env[action["res_model"]].with_context(**action["context"]).with_user(self.cs_agent).create({})
         self.assertIn(self.customer, composer.partner_ids)
         self.assertIn(expected, composer.body)
+        # The order's link when an addon gives one (the portal), else none.
+        link = visibility._customer_update_link()
+        if link:
+            self.assertIn(f'href="{link}"', composer.body)
+        else:
+            self.assertNotIn("ov_customer_update_link", composer.body)
         composer._action_send_mail()
         update = visibility.customer_update_ids
         self.assertEqual(len(update), 1)

@@ -74,6 +74,14 @@ class TestInboundTranslations(InboundCommon):
         sent = visibility.message_ids.filtered(lambda m: m.message_type == "comment")
         self.assertEqual(len(sent), 1, "sent automatically, once")
         self.assertIn(dutch, sent.body, "in the customer's language")
+        # The order's link when an addon gives one (the portal), in Dutch too.
+        link = visibility._customer_update_link()
+        if link:
+            self.assertIn(f'href="{link}"', sent.body)
+            self.assertIn("Volg uw bestelling", sent.body)
+            self.assertNotIn("Follow your order", sent.body)
+        else:
+            self.assertNotIn("ov_customer_update_link", sent.body)
         self.assertEqual(
             visibility.with_user(self.dutch_manager).with_context(lang="nl_NL").customer_update_text, dutch
         )
