@@ -17,6 +17,10 @@ never passes or fails. Benchmarks, in this order:
                 cost next to Odoo's native webhook action)
     dashboard   the control tower's aggregated call (bench/dashboard.py),
                 no filter and one filter of each kind
+    service_levels  the service-level report by month x warehouse, the
+                control tower's service-level strip, and the queries of
+                measuring one shipped order of 1 to 50 lines
+                (bench/service_levels.py)
 """
 
 import argparse
@@ -34,7 +38,7 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels")
 
 
 def say(text=""):
@@ -252,6 +256,10 @@ def main(argv=None):
             from dashboard import bench_dashboard  # bench/ is the script's folder
 
             bench_dashboard(env, args.rounds)
+        if "service_levels" in only:
+            from service_levels import bench_service_levels  # bench/ is the script's folder
+
+            bench_service_levels(env, args.rounds)
     finally:
         env.cr.rollback()
         env.cr.close()

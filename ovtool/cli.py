@@ -169,6 +169,9 @@ def main(argv=None):
     )
     bench.add_argument("--orders", type=int, default=100_000, help="bulk orders in the benchmark database")
     bench.add_argument("--fresh", action="store_true", help="drop and rebuild the benchmark databases first")
+    bench.add_argument(
+        "--small", action="store_true", help="run on ov_bench_small (suite and demo only) instead of the bulk database"
+    )
     bench.add_argument("only", nargs="*", help="benchmarks to run (default: all)")
     bench.set_defaults(func=cmd_bench)
     sub.add_parser("pot", help="regenerate the addons' translation templates").set_defaults(func=cmd_pot)

@@ -19,10 +19,12 @@ class OrderVisibility(models.Model):
         "('confirmed', 'credit_hold', 'awaiting_stock', 'ready_to_ship', 'partially_shipped', 'pending_approval')"
     )
     # The service-level strip: the orders fully shipped in a period, their
-    # measures summed from this index alone (index-only range scans).
-    _fully_shipped_idx = models.Index(
+    # measures summed from this index alone (index-only range scans). The
+    # predicate is the ORM's own condition for ("is_measured", "=", True):
+    # PostgreSQL does not match "is_measured IS TRUE" to "WHERE is_measured".
+    _fully_shipped_date_idx = models.Index(
         "(fully_shipped_date) INCLUDE (is_on_time, is_in_full, paid_date, fill_rate, quotation_to_confirmed_hours, "
-        f"confirmed_to_shipped_hours, confirmed_to_paid_hours, {ORDER_FILTER_COLUMNS}) WHERE is_measured"
+        f"confirmed_to_shipped_hours, confirmed_to_paid_hours, {ORDER_FILTER_COLUMNS}) WHERE is_measured IS TRUE"
     )
 
     @api.readonly
