@@ -14,6 +14,7 @@
         "data/res_users_portal_data.xml",
         "data/product_data.xml",
         "data/stock_warehouse_data.xml",
+        "data/service_level_data.xml",
     ],
     "post_init_hook": "_post_init_demo_scenario",
 }

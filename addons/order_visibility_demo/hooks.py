@@ -170,6 +170,17 @@ ORDERS = [
         "ordered": 8,
         "promised": -4,
     },
+    # Promised the day after the order, shipped the day after that: late,
+    # under Iberia's OTIF target (data/service_level_data.xml).
+    {
+        "xmlid": "sale_order_iberia_shipped_late",
+        "customer": "customer_iberia_hospitality",
+        "ref": "IHS-PO-2026-0342",
+        "lines": [("product_peeled_tomatoes", 36), ("product_euro_pallet", 10)],
+        "flow": "ship",
+        "ordered": 30,
+        "promised": -29,
+    },
     {
         "xmlid": "sale_order_harbor_shipped_rdc",
         "customer": "customer_harbor_fresh",

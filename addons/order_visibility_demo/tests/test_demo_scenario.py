@@ -18,6 +18,7 @@ EXPECTED_STAGES = {
     "sale_order_vlaamse_ready_to_ship": "ready_to_ship",
     "sale_order_nordic_partially_shipped": "partially_shipped",
     "sale_order_iberia_shipped": "shipped",
+    "sale_order_iberia_shipped_late": "shipped",
     "sale_order_harbor_shipped_rdc": "shipped",
     "sale_order_alpen_invoiced": "invoiced",
     "sale_order_ferretti_paid": "paid",
@@ -57,6 +58,8 @@ EXPECTED_EXCEPTIONS = {
     ],
     "fulfilment_review": ["sale_order_ferretti_awaiting_stock"],
     "delivery_exception": ["sale_order_harbor_shipped_rdc"],
+    # Iberia Hospitality: 1 of 2 orders on time and in full, under its 95 % target.
+    "service_level_breach": ["sale_order_iberia_shipped_late"],
 }
 OPEN_STATES = ("open", "acknowledged", "snoozed")
 
