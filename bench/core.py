@@ -17,6 +17,9 @@ never passes or fails. Benchmarks, in this order:
                 cost next to Odoo's native webhook action)
     dashboard   the control tower's aggregated call (bench/dashboard.py),
                 no filter and one filter of each kind
+    portal      the customer portal over real HTTP (bench/portal.py): the
+                order page and its card as the demo's portal user, and the
+                tracking API, with the server's query counts
     service_levels  the service-level report by month x warehouse, the
                 control tower's service-level strip, and the queries of
                 measuring one shipped order of 1 to 50 lines
@@ -38,7 +41,7 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels")
+BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels", "portal")
 
 
 def say(text=""):
@@ -228,6 +231,13 @@ def main(argv=None):
         webhooks = [sys.executable, str(script), f"--config={args.config}", f"--db={args.webhooks_db}"]
         subprocess.run(webhooks, check=False)
         only = [name for name in only if name != "webhooks"]
+        if not only:
+            return 0
+    if "portal" in only:
+        # Its own Odoo HTTP server on the bulk database, measured over HTTP.
+        script = Path(__file__).with_name("portal.py")
+        subprocess.run([sys.executable, str(script), f"--config={args.config}", f"--db={args.db}"], check=False)
+        only = [name for name in only if name != "portal"]
         if not only:
             return 0
     config.parse_config(["-c", args.config, "--log-level=warn"], setup_logging=True)

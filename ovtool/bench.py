@@ -19,6 +19,7 @@ BENCH_NEEDS = {
     "webhooks": (BENCH_WEBHOOKS_DB,),
     "dashboard": (BENCH_DB,),
     "service_levels": (BENCH_DB,),
+    "portal": (BENCH_DB,),
 }
 
 
