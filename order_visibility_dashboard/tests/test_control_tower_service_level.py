@@ -185,3 +185,20 @@ class TestControlTowerServiceLevel(OrderVisibilityCommon):
         self.assertEqual(self.measures(both)["otif_rate"][0], 40.0, "2 OTIF orders of 5")
         filtered = self.strip(at, {"company_ids": self.company_b.ids}, companies=self.company | self.company_b)
         self.assertEqual(filtered["current"]["orders"], 1)
+
+    def test_dutch_terms_of_the_strip(self):
+        """The strip's labels reach a Dutch web client (i18n/nl.po)."""
+        self.setup_dutch(modules=("order_visibility_dashboard",))
+        translations, _lang = self.env["ir.http"]._get_translations_for_webclient(
+            ["order_visibility_dashboard"], "nl_NL"
+        )
+        messages = {row["id"]: row["string"] for row in translations["order_visibility_dashboard"]["messages"]}
+        self.assertEqual(
+            {term: messages.get(term) for term in ("Service levels", "Fill rate", "Late orders of the period", "%s h")},
+            {
+                "Service levels": "Serviceniveaus",
+                "Fill rate": "Leveringsgraad",
+                "Late orders of the period": "Te late orders van de periode",
+                "%s h": "%s u",
+            },
+        )
