@@ -4,8 +4,12 @@ acknowledged and resolved, stored for the exception analysis. Kept by the
 server (see LIFECYCLE_FIELDS in order_visibility_exception.py)."""
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools.dates import hours_between
+
+# Time field: the moment without which it has no value yet (stored as 0).
+RESOLUTION_TIMES = {"hours_to_acknowledge": "acknowledged_at", "hours_to_resolve": "resolved_at"}
 
 
 class OrderVisibilityException(models.Model):
@@ -31,3 +35,16 @@ class OrderVisibilityException(models.Model):
         for exception in self:
             exception.hours_to_acknowledge = hours_between(exception.opened_at, exception.acknowledged_at)
             exception.hours_to_resolve = hours_between(exception.opened_at, exception.resolved_at)
+
+    def _read_group_select(self, aggregate_spec, query):
+        """The average time to acknowledge (resolve) of a group is over its
+        exceptions acknowledged (resolved) only: one still waiting has no
+        time yet, not 0 hours."""
+        fname, __, func = aggregate_spec.partition(":")
+        if func != "avg" or fname not in RESOLUTION_TIMES:
+            return super()._read_group_select(aggregate_spec, query)
+        return SQL(
+            "AVG(%s) FILTER (WHERE %s IS NOT NULL)",
+            self._field_to_sql(self._table, fname, query),
+            self._field_to_sql(self._table, RESOLUTION_TIMES[fname], query),
+        )

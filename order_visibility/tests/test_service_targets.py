@@ -266,12 +266,15 @@ class TestServiceTargets(OrderVisibilityCommon):
                     "res_model": "sale.order",
                     "res_id": index,
                     "opened_at": start,
-                    "acknowledged_at": start + timedelta(hours=ack),
-                    "resolved_at": start + timedelta(hours=resolve),
-                    "state": "resolved",
+                    "acknowledged_at": ack and start + timedelta(hours=ack),
+                    "resolved_at": resolve and start + timedelta(hours=resolve),
+                    "state": "resolved" if resolve else ("acknowledged" if ack else "open"),
                 }
                 for index, (exception_type, ack, resolve) in enumerate(
-                    ((late, 1, 2), (late, 3, 7), (stale, 0.5, 10)), start=1
+                    # Not acknowledged (resolved automatically), and still open:
+                    # no time yet, left out of the averages (not 0 hours).
+                    ((late, 1, 2), (late, 3, 7), (late, None, 3), (late, None, None), (stale, 0.5, 10)),
+                    start=1,
                 )
             ]
         )
@@ -282,7 +285,7 @@ class TestServiceTargets(OrderVisibilityCommon):
         )
         self.assertEqual(
             {t: (ack, resolve, count) for t, ack, resolve, count in rows},
-            {late: (2.0, 4.5, 2), stale: (0.5, 10.0, 1)},
+            {late: (2.0, 4.0, 4), stale: (0.5, 10.0, 1)},
         )
         action = self.env.ref("order_visibility.action_order_visibility_exception_analysis")
         self.assertEqual(action.view_mode.split(",")[0], "pivot")
@@ -290,3 +293,10 @@ class TestServiceTargets(OrderVisibilityCommon):
         self.assertEqual(pivot.xpath("//field[@type='row']/@name"), ["type_id"])
         self.assertEqual(pivot.xpath("//field[@type='measure']/@name"), ["hours_to_acknowledge", "hours_to_resolve"])
         self.assertEqual(self.Exception._fields["hours_to_resolve"].aggregator, "avg")
+        # The pivot's cells read the same averages.
+        [cell] = self.Exception.with_user(self.ov_user).formatted_read_group(
+            [("visibility_id", "=", visibility.id), ("type_id", "=", late.id)],
+            ["type_id"],
+            ["hours_to_acknowledge:avg", "hours_to_resolve:avg"],
+        )
+        self.assertEqual((cell["hours_to_acknowledge:avg"], cell["hours_to_resolve:avg"]), (2.0, 4.0))
