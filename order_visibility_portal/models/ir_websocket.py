@@ -46,6 +46,6 @@ class IrWebsocket(models.AbstractModel):
         for order in orders:
             if any(token and order.access_token and consteq(order.access_token, token) for token in tokens[order.id]):
                 allowed |= order
-            elif not self.env.user._is_public() and order.with_env(self.env).has_access("read"):
+            elif not self.env.user._is_public() and order.with_user(self.env.uid).has_access("read"):
                 allowed |= order
         return allowed.sudo()
