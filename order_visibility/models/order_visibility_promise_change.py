@@ -25,6 +25,8 @@ class OrderVisibilityPromiseChange(models.Model):
         required=True,
         default="other",
         readonly=True,
-        help="What moved the promise, as far as the server can tell: an edit of the order "
-        "(its delivery date, or lines whose lead time moves the expected date).",
+        help="What moved the promise: the cause given in Move Promise (customer request, supplier delay, other); "
+        "else what the server can tell: a purchase feeding the order planned after the old promise (supplier "
+        "delay), the carrier's new ETA after it (carrier ETA), an edit of the order (its delivery date, or lines "
+        "whose lead time moves the expected date).",
     )

@@ -158,6 +158,9 @@ class TestPromiseCauses(OrderVisibilityCommon):
         change = self.visibility(order).promise_change_ids.with_user(dutch).with_context(lang="nl_NL")
         field = change._fields["cause"]
         self.assertEqual(dict(field._description_selection(change.env))[change.cause], "Verzoek van de klant")
+        self.assertTrue(field._description_help(change.env).startswith("Wat de toezegging verplaatste: de oorzaak"))
+        action = self.env.ref("order_visibility.action_order_visibility_promise_wizard").with_context(lang="nl_NL")
+        self.assertEqual(action.name, "Toezegging verplaatsen")
         with self.assertRaisesRegex(UserError, "Alleen de toezegging van een bevestigde order kan worden verplaatst."):
             quotation = self.create_order([(self.goods, 1)])
             self.flush()
