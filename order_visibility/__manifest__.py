@@ -2,7 +2,7 @@
 {
     "name": "Order Visibility",
     "summary": "One canonical order status, exception queues, approvals and sweeps",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",
@@ -24,6 +24,7 @@
         "views/res_config_settings_views.xml",
         "views/order_visibility_views.xml",
         "views/order_visibility_transition_views.xml",
+        "views/order_visibility_return_views.xml",
         "views/order_visibility_exception_views.xml",
         "views/order_visibility_approval_views.xml",
         "views/sale_order_views.xml",

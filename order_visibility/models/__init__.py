@@ -14,10 +14,13 @@ from . import order_visibility_customer_updates
 from . import order_visibility_service_level
 from . import order_visibility_transition
 from . import order_visibility_promise_change
+from . import order_visibility_returns
+from . import order_visibility_return_step
 from . import order_visibility_exception
 from . import order_visibility_exception_detectors
 from . import order_visibility_exception_escalation
 from . import order_visibility_exception_service_level
+from . import order_visibility_return_detectors
 from . import order_visibility_exception_service_breach
 from . import order_visibility_approval
 from . import res_partner

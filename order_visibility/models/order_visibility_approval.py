@@ -9,6 +9,7 @@ APPROVAL_REASONS = [
     ("low_margin", "Low margin"),
     ("credit_release", "Credit hold release"),
     ("expedite", "Expedited freight"),
+    ("return_authorization", "Return authorization"),
 ]
 APPROVAL_STATES = [
     ("pending", "Pending"),
@@ -261,6 +262,14 @@ class OrderVisibilityApproval(models.Model):
         order = self.sale_order_id
         if self.reason == "expedite":
             self._apply_expedite()
+            return
+        if self.reason == "return_authorization":
+            # The return transfer may be received now (stock.picking.button_validate).
+            order.message_post(
+                body=self.env._("Return authorized by %(user)s.", user=self.env.user.name),
+                subtype_xmlid="mail.mt_note",
+            )
+            self.env["order.visibility"]._schedule_recompute(order, "approval_granted")
             return
         if self.reason == "credit_release":
             self.visibility_id.write({"credit_hold": False, "credit_hold_reason": False})

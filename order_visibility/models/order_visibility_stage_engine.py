@@ -29,6 +29,10 @@ class StageFacts(NamedTuple):
     delivered: bool
     open_moves: models.BaseModel  # stock.move, with one prefetch set for the pass
     payment_states: list
+    # A return transfer (not cancelled) or a posted credit note exists:
+    # the returns lifecycle reads the order (order_visibility_returns.py).
+    aftersales: bool = False
+    returned: bool = False  # a return transfer (not cancelled) exists
 
 
 def _best_cause(stage, causes):
@@ -90,6 +94,7 @@ class OrderVisibility(models.Model):
         visibilities._update_promised_dates()
         visibilities._keep_promises(promises_before, causes, cause)
         visibilities._update_margins()
+        visibilities._update_returns(facts)
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)
         if transitions:
@@ -186,10 +191,13 @@ class OrderVisibility(models.Model):
         What the stage rules need from sales, stock and accounting: the
         order's state and invoice status, whether goods left the company
         (``qty_delivered``, which Odoo computes from done moves into customer
-        locations only), the open moves of any step (pick, pack, ship;
-        returns excluded), and the payment states of the posted customer
-        invoices. Reading them through the ORM costs a full record load of
-        every line, move and invoice; this reads those columns only. It runs
+        locations only, or a done delivery to the customer: goods that came
+        back had left all the same), the open moves of any step (pick, pack,
+        ship; returns excluded, and so are the re-deliveries of a line made
+        after a return of it: exchanges), the payment states of the posted
+        customer invoices, and whether a return or a credit note exists.
+        Reading them through the ORM costs a full record load of every line,
+        move and invoice; this reads those columns only. It runs
         as the engine (superuser), which only derives data from them.
         """
         orders = self.sale_order_id
@@ -199,7 +207,9 @@ class OrderVisibility(models.Model):
         self.env["product.product"].flush_model(["product_tmpl_id"])
         self.env["stock.location"].flush_model(["usage"])
         self.env["stock.picking"].flush_model(["sale_id"])
-        self.env["stock.move"].flush_model(["picking_id", "state", "location_id"])
+        self.env["stock.move"].flush_model(
+            ["picking_id", "state", "location_id", "location_dest_id", "origin_returned_move_id", "sale_line_id"]
+        )
         self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
         self.env["account.move.line"].flush_model(["move_id"])
         rows = self.env.execute_query(
@@ -208,19 +218,38 @@ class OrderVisibility(models.Model):
                           EXISTS (SELECT 1 FROM sale_order_line line
                                     JOIN product_product product ON product.id = line.product_id
                                     JOIN product_template tmpl ON tmpl.id = product.product_tmpl_id
-                                   WHERE line.order_id = so.id AND tmpl.type = 'consu' AND line.qty_delivered > 0),
+                                   WHERE line.order_id = so.id AND tmpl.type = 'consu' AND line.qty_delivered > 0)
+                          OR EXISTS (SELECT 1 FROM stock_picking picking
+                                       JOIN stock_move move ON move.picking_id = picking.id
+                                       JOIN stock_location dest ON dest.id = move.location_dest_id
+                                      WHERE picking.sale_id = so.id AND move.state = 'done'
+                                        AND dest.usage = 'customer' AND move.origin_returned_move_id IS NULL),
                           ARRAY(SELECT move.id FROM stock_picking picking
                                   JOIN stock_move move ON move.picking_id = picking.id
                                   JOIN stock_location source ON source.id = move.location_id
                                  WHERE picking.sale_id = so.id AND move.state NOT IN ('done', 'cancel')
                                    AND source.usage != 'customer'
+                                   AND NOT EXISTS (SELECT 1 FROM stock_move ret
+                                                    WHERE ret.sale_line_id = move.sale_line_id
+                                                      AND ret.origin_returned_move_id IS NOT NULL
+                                                      AND ret.state != 'cancel' AND ret.id < move.id)
                                  ORDER BY move.id),
                           ARRAY(SELECT DISTINCT invoice.payment_state FROM sale_order_line line
                                   JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
                                   JOIN account_move_line item ON item.id = rel.invoice_line_id
                                   JOIN account_move invoice ON invoice.id = item.move_id
                                  WHERE line.order_id = so.id AND invoice.state = 'posted'
-                                   AND invoice.move_type = 'out_invoice')
+                                   AND invoice.move_type = 'out_invoice'),
+                          EXISTS (SELECT 1 FROM sale_order_line line
+                                    JOIN stock_move ret ON ret.sale_line_id = line.id
+                                   WHERE line.order_id = so.id AND ret.origin_returned_move_id IS NOT NULL
+                                     AND ret.state != 'cancel'),
+                          EXISTS (SELECT 1 FROM sale_order_line line
+                                       JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
+                                       JOIN account_move_line item ON item.id = rel.invoice_line_id
+                                       JOIN account_move refund ON refund.id = item.move_id
+                                      WHERE line.order_id = so.id AND refund.state = 'posted'
+                                        AND refund.move_type = 'out_refund')
                      FROM sale_order so
                     WHERE so.id = ANY(%s)""",
                 orders.ids,
@@ -235,9 +264,15 @@ class OrderVisibility(models.Model):
         Move.browse(prefetch).fetch(MOVE_FIELDS)
         return {
             order_id: StageFacts(
-                state, invoice_status, delivered, Move.browse(open_ids).with_prefetch(prefetch), payment_states
+                state,
+                invoice_status,
+                delivered,
+                Move.browse(open_ids).with_prefetch(prefetch),
+                payment_states,
+                returned or refunded,
+                returned,
             )
-            for order_id, state, invoice_status, delivered, open_ids, payment_states in rows
+            for order_id, state, invoice_status, delivered, open_ids, payment_states, returned, refunded in rows
         }
 
     def _derive_stage(self, facts):
@@ -259,7 +294,19 @@ class OrderVisibility(models.Model):
                 return "awaiting_stock"
             return "ready_to_ship"
         # Everything shipped, or nothing to ship (services): invoicing decides.
-        if order.invoice_status == "invoiced" and order.payment_states:
+        if order.aftersales:
+            # Goods that came back and credit notes make Odoo's invoice status
+            # ask for another document (to invoice, or to credit): that is the
+            # returns lifecycle (return_state), not a step back. The invoices
+            # not credited in full decide; when every invoice is credited in
+            # full, the order is closed if goods came back, else it is to be
+            # invoiced again (a credit note that cancels an invoice).
+            live = [state for state in order.payment_states if state != "reversed"]
+            if live:
+                return "paid" if all(state in PAID_STATES for state in live) else "invoiced"
+            if order.returned and order.payment_states:
+                return "paid"
+        elif order.invoice_status == "invoiced" and order.payment_states:
             if all(state in PAID_STATES for state in order.payment_states):
                 return "paid"
             return "invoiced"
@@ -301,9 +348,12 @@ class OrderVisibility(models.Model):
 
     def _has_pending_approval(self):
         # A review after the fact does not hold the order: it is confirmed already.
-        # Nor does an expedite request: the order is confirmed and goes on.
+        # Nor does an expedite request or a return authorization: the order is
+        # confirmed and goes on (a return waits at its own transfer).
         return any(
-            approval.state == "pending" and not approval.is_review and approval.reason != "expedite"
+            approval.state == "pending"
+            and not approval.is_review
+            and approval.reason not in ("expedite", "return_authorization")
             for approval in self.approval_ids
         )
 

@@ -29,6 +29,12 @@ PARAM_DEFAULTS = {
     "order_visibility.max_snooze_days": 14,
     # Hours after the first promise within which a shipment still counts as on time.
     "order_visibility.otif_grace_hours": 0,
+    # Returns: an authorization above an amount (a governance rule, off
+    # until switched on); follow-up exceptions after N days (0: off).
+    "order_visibility.approve_returns": False,
+    "order_visibility.return_approval_amount": 1000.0,
+    "order_visibility.return_receipt_days": 0,
+    "order_visibility.refund_days": 0,
     # Measured orders of the last 90 days a customer needs before its OTIF
     # target can be breached: fewer say too little.
     "order_visibility.otif_breach_min_orders": 10,
@@ -154,6 +160,31 @@ class ResConfigSettings(models.TransientModel):
         help="A customer's OTIF under its target opens a service level breach only with at least this many "
         "measured orders in the last 90 days.",
     )
+    ov_approve_returns = fields.Boolean(
+        string="Authorize Returns",
+        config_parameter="order_visibility.approve_returns",
+        default=PARAM_DEFAULTS["order_visibility.approve_returns"],
+        help="Returns whose value is above the return amount need an authorization before they are received.",
+    )
+    ov_return_approval_amount = fields.Float(
+        string="Return Authorization Above",
+        config_parameter="order_visibility.return_approval_amount",
+        default=PARAM_DEFAULTS["order_visibility.return_approval_amount"],
+        help="Returned value (untaxed, company currency) above which a return needs an authorization, "
+        "when that rule is on.",
+    )
+    ov_return_receipt_days = fields.Integer(
+        string="Return Not Received (days)",
+        config_parameter="order_visibility.return_receipt_days",
+        default=PARAM_DEFAULTS["order_visibility.return_receipt_days"],
+        help="A return requested this many days ago whose goods are not back opens an exception (0: off).",
+    )
+    ov_refund_days = fields.Integer(
+        string="Refund Overdue (days)",
+        config_parameter="order_visibility.refund_days",
+        default=PARAM_DEFAULTS["order_visibility.refund_days"],
+        help="Goods back this many days ago and not refunded open an exception (0: off).",
+    )
     ov_auto_customer_updates = fields.Boolean(
         related="company_id.ov_auto_customer_updates",
         readonly=False,
@@ -176,6 +207,9 @@ class ResConfigSettings(models.TransientModel):
         "ov_max_snooze_days",
         "ov_otif_grace_hours",
         "ov_otif_breach_min_orders",
+        "ov_return_approval_amount",
+        "ov_return_receipt_days",
+        "ov_refund_days",
     )
     def _check_order_visibility_thresholds(self):
         for settings in self:
@@ -195,6 +229,9 @@ class ResConfigSettings(models.TransientModel):
                 "ov_invoice_lag_days",
                 "ov_transfer_wait_hours",
                 "ov_otif_grace_hours",
+                "ov_return_approval_amount",
+                "ov_return_receipt_days",
+                "ov_refund_days",
             ):
                 if settings[field_name] < 0:
                     raise ValidationError(

@@ -23,4 +23,19 @@ class StockPicking(models.Model):
                     pickings=", ".join(held.mapped("name")),
                 )
             )
+        self._check_return_authorization()
         return super().button_validate()
+
+    def _check_return_authorization(self):
+        """A return from a customer waits for its authorization when one is
+        asked (order.visibility.approval, reason return_authorization)."""
+        returns = self.filtered(
+            lambda p: p.location_id.usage == "customer" and p.move_ids.origin_returned_move_id and p.sale_id
+        )
+        for picking in returns:
+            visibility = picking.sale_id.sudo().visibility_ids[:1]
+            reason = visibility._return_blocked_reason() if visibility else None
+            if reason:
+                raise UserError(
+                    self.env._("%(picking)s cannot be received: %(reason)s.", picking=picking.name, reason=reason)
+                )

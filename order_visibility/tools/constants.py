@@ -118,3 +118,15 @@ SERVICE_LEVEL_FIELDS = (
     "is_measured", "fully_shipped_date", "is_on_time", "is_in_full", "is_otif", "fill_rate",
     "quotation_to_confirmed_hours", "confirmed_to_shipped_hours", "paid_date", "confirmed_to_paid_hours",
 )  # fmt: skip
+# Returns: a lifecycle beside the stage (order.visibility.return_state). A
+# return or a credit note never reopens a fulfilment stage.
+RETURN_STATES = [
+    ("none", "No Return"),
+    ("requested", "Return Requested"),
+    ("received", "Goods Returned"),
+    ("refunded", "Refunded"),
+    ("replaced", "Replaced"),
+]
+# Payment states of a customer invoice that leave nothing to collect once a
+# credit note exists (reversed: credited in full).
+SETTLED_STATES = (*PAID_STATES, "reversed")

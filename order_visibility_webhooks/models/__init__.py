@@ -17,3 +17,4 @@ from . import order_visibility_approval
 from . import order_visibility_webhook_source
 from . import order_visibility_webhook_source_rate
 from . import order_visibility_milestone
+from . import order_visibility_returns
