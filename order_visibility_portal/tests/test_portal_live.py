@@ -21,7 +21,7 @@ CUSTOMER_LABELS = {
     "order received", "being prepared", "ready to ship", "partially shipped", "shipped", "delivered", "cancelled",
 }  # fmt: skip
 # Queries of one request after a warm-up, whatever the number of milestones.
-PAGE_QUERIES = 38
+PAGE_QUERIES = 40
 CARD_QUERIES = 16
 API_QUERIES = 12
 

@@ -158,6 +158,7 @@ class TestPortalPages(PortalCommon):
             "held order": self.open_as(self.portal_user, f"/my/orders/{held.id}"),
             "quotation": self.open_as(self.portal_user, f"/my/orders/{quotation.id}"),
             "orders": self.open_as(self.portal_user, "/my/orders"),
+            "card alone": self.open_as(self.portal_user, f"/my/orders/{held.id}/where_is_my_order"),
         }
         self.assertEqual(card(pages["held order"]).get("data-ov-stage"), "received")
         for name, response in pages.items():
