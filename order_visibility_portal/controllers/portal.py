@@ -24,9 +24,9 @@ class OrderVisibilityPortal(CustomerPortal):
             raise request.not_found()
         return request.env["ir.binary"]._get_stream_from(attachment).get_response(as_attachment=True)
 
-    @http.route(
-        "/my/orders/<int:order_id>/where_is_my_order", type="http", auth="public", methods=["GET"], readonly=True
-    )
+    # Not readonly: the page asks right after the bus said the order changed,
+    # and a hot standby may not have that commit yet.
+    @http.route("/my/orders/<int:order_id>/where_is_my_order", type="http", auth="public", methods=["GET"])
     def portal_order_where_is_my_order(self, order_id, access_token=None, **kw):
         """The "where is my order" card alone (the order page refetches it
         when the bus says the order changed), with the page's access check:
