@@ -15,6 +15,8 @@ from . import order_visibility_service_level
 from . import order_visibility_transition
 from . import order_visibility_promise_change
 from . import order_visibility_returns
+from . import order_visibility_backorders
+from . import order_visibility_manufacturing
 from . import order_visibility_return_step
 from . import order_visibility_exception
 from . import order_visibility_exception_detectors

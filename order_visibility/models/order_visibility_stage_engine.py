@@ -95,6 +95,7 @@ class OrderVisibility(models.Model):
         visibilities._keep_promises(promises_before, causes, cause)
         visibilities._update_margins()
         visibilities._update_returns(facts)
+        visibilities._update_backorders(facts)
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)
         if transitions:
@@ -154,6 +155,7 @@ class OrderVisibility(models.Model):
                     )
                     detected[(visibility.id, "stock.picking", picking.id)] = {
                         "detail": self.env._("%(picking)s is short of %(detail)s", picking=picking.name, detail=detail)
+                        + self._shortage_cause(short)
                     }
         exceptions = self.env["order.visibility.exception"]
         exceptions._sync("stock_shortage", detected, self)

@@ -73,7 +73,9 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
         def assert_search_queries():
             visibility.get_fulfilment_options()  # warm-up: parameters, access rules, xml ids
             self.env.invalidate_all()
-            with self.assertQueryCount(25):
+            # With mrp (installed in the test database by the demo), reading
+            # free_qty looks up kits once per warehouse: two more queries.
+            with self.assertQueryCount(27 if "mrp.bom" in self.env else 25):
                 visibility.get_fulfilment_options()
 
         assert_search_queries()
