@@ -18,7 +18,11 @@ class OrderVisibility(models.Model):
         Move = self.env["stock.move"]
         if "production_id" not in Move._fields:
             return []
-        origin_ids = {origin for move in moves for origin in move._rollup_move_origs()}
+        # The moves' own chains without themselves: no query for moves that
+        # wait for no earlier move (most shortages).
+        origin_ids = {origin for move in moves for origin in move._rollup_move_origs()} - set(moves.ids)
+        if not origin_ids:
+            return []
         productions = Move.browse(origin_ids).with_prefetch(moves._prefetch_ids).production_id
         return sorted(p.name for p in productions.filtered(lambda p: p.state not in ("done", "cancel")))
 
