@@ -18,6 +18,7 @@ from . import order_visibility_returns
 from . import order_visibility_backorders
 from . import order_visibility_manufacturing
 from . import order_visibility_return_step
+from . import order_visibility_dropship
 from . import order_visibility_exception
 from . import order_visibility_exception_detectors
 from . import order_visibility_exception_escalation

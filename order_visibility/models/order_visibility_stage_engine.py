@@ -33,6 +33,9 @@ class StageFacts(NamedTuple):
     # the returns lifecycle reads the order (order_visibility_returns.py).
     aftersales: bool = False
     returned: bool = False  # a return transfer (not cancelled) exists
+    # purchase.order.line ids of dropship requests for quotation not confirmed
+    # yet: the order waits on its vendor before any transfer exists.
+    vendor_lines: tuple = ()
 
 
 def _best_cause(stage, causes):
@@ -96,6 +99,7 @@ class OrderVisibility(models.Model):
         visibilities._update_margins()
         visibilities._update_returns(facts)
         visibilities._update_backorders(facts)
+        visibilities._update_waiting_on(facts)
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)
         if transitions:
@@ -214,6 +218,9 @@ class OrderVisibility(models.Model):
         )
         self.env["account.move"].flush_model(["state", "move_type", "payment_state"])
         self.env["account.move.line"].flush_model(["move_id"])
+        self.env["purchase.order.line"].flush_model(["order_id", "sale_line_id"])
+        self.env["purchase.order"].flush_model(["state", "picking_type_id"])
+        self.env["stock.picking.type"].flush_model(["default_location_dest_id"])
         rows = self.env.execute_query(
             SQL(
                 """SELECT so.id, so.state, so.invoice_status,
@@ -251,7 +258,15 @@ class OrderVisibility(models.Model):
                                        JOIN account_move_line item ON item.id = rel.invoice_line_id
                                        JOIN account_move refund ON refund.id = item.move_id
                                       WHERE line.order_id = so.id AND refund.state = 'posted'
-                                        AND refund.move_type = 'out_refund')
+                                        AND refund.move_type = 'out_refund'),
+                          ARRAY(SELECT pol.id FROM sale_order_line line
+                                  JOIN purchase_order_line pol ON pol.sale_line_id = line.id
+                                  JOIN purchase_order po ON po.id = pol.order_id
+                                  JOIN stock_picking_type ptype ON ptype.id = po.picking_type_id
+                                  JOIN stock_location pdest ON pdest.id = ptype.default_location_dest_id
+                                 WHERE line.order_id = so.id AND po.state IN ('draft', 'sent', 'to approve')
+                                   AND pdest.usage = 'customer'
+                                 ORDER BY pol.id)
                      FROM sale_order so
                     WHERE so.id = ANY(%s)""",
                 orders.ids,
@@ -273,8 +288,19 @@ class OrderVisibility(models.Model):
                 payment_states,
                 returned or refunded,
                 returned,
+                tuple(vendor_ids),
             )
-            for order_id, state, invoice_status, delivered, open_ids, payment_states, returned, refunded in rows
+            for (
+                order_id,
+                state,
+                invoice_status,
+                delivered,
+                open_ids,
+                payment_states,
+                returned,
+                refunded,
+                vendor_ids,
+            ) in rows
         }
 
     def _derive_stage(self, facts):
@@ -292,9 +318,12 @@ class OrderVisibility(models.Model):
         if order.open_moves:
             if order.delivered:
                 return "partially_shipped"
-            if self._short_moves(order.open_moves):
+            if order.vendor_lines or self._short_moves(order.open_moves) or self._vendor_moves(order.open_moves):
                 return "awaiting_stock"
             return "ready_to_ship"
+        if order.vendor_lines:
+            # Dropship: the vendor's transfer does not exist before the purchase is confirmed.
+            return "partially_shipped" if order.delivered else "awaiting_stock"
         # Everything shipped, or nothing to ship (services): invoicing decides.
         if order.aftersales:
             # Goods that came back and credit notes make Odoo's invoice status
@@ -324,8 +353,10 @@ class OrderVisibility(models.Model):
         Moves waiting only for an earlier internal step (pick before pack)
         are not short.
         """
-        short = moves.filtered(lambda m: m.state in SHORT_MOVE_STATES)
-        for move in moves.filtered(lambda m: m.state == "waiting"):
+        # A dropship move waits on its vendor, not on the company's stock.
+        vendor = self._vendor_moves(moves)
+        short = moves.filtered(lambda m: m.state in SHORT_MOVE_STATES and m not in vendor)
+        for move in moves.filtered(lambda m: m.state == "waiting" and m not in vendor):
             origins = self.env["stock.move"].browse(move._rollup_move_origs()).with_prefetch(moves._prefetch_ids) - move
             if not origins and move.procure_method == "make_to_order":
                 short |= move  # its purchase or production is not even confirmed
