@@ -42,6 +42,7 @@ ACCESS_MATRIX = {
     "order.visibility":                  ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.transition":       ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.promise.change":   ("",      "",      "r",    "r",       "r",     "r"),
+    "order.visibility.return.step":      ("",      "",      "r",    "r",       "r",     "r"),
     "order.visibility.exception":        ("",      "",      "r",    "rw",      "rw",    "rw"),
     "order.visibility.exception.type":   ("",      "",      "r",    "rwcu",    "rwcu",  "rwcu"),
     "order.visibility.approval":         ("",      "",      "r",    "r",       "r",     "r"),
