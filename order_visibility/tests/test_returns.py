@@ -242,3 +242,24 @@ class TestReturns(ReturnsCommon):
         self.assertReturn(order, "received", 2, 80.0)
         self.assertReturn(plain, "none", 0, 0)
         self.assertEqual(visibility.return_step_ids, steps, "no step logged for returns before the upgrade")
+
+    def test_returns_pass_costs_the_same_for_one_or_three_orders(self):
+        """Set-based: the returns of many orders are read at once."""
+        orders = self.env["sale.order"]
+        for _i in range(3):
+            order, invoice = self.paid_order(5)
+            self.receive_return(self.return_goods(order, 2))
+            self.credit_note(invoice, qty=2)
+            orders |= order
+        Visibility = self.env["order.visibility"]
+
+        def queries(some):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            Visibility._recompute_orders(some, cause="manual")
+            return self.env.cr.sql_log_count - before
+
+        queries(orders)  # warm the caches the ORM keeps across invalidations
+        one, three = queries(orders[:1]), queries(orders)
+        self.assertGreater(one, 0)
+        self.assertEqual(one, three)
