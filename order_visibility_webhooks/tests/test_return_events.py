@@ -107,3 +107,16 @@ class TestReturnEvents(WebhookCommon, ReturnsCommon):
         dutch = self.env(context={**self.env.context, "lang": "nl_NL"})
         event_type = self.env.ref("order_visibility_webhooks.event_type_return_received").with_env(dutch)
         self.assertEqual(event_type.name, "Retour ontvangen")
+
+    def test_return_authorization_request_is_an_approval_event(self):
+        self.env["ir.config_parameter"].set_param("order_visibility.approve_returns", True)
+        self.env["ir.config_parameter"].set_param("order_visibility.return_approval_amount", 50)
+        endpoint = self.create_endpoint()
+        order, _invoice = self.paid_order(5)
+        self.return_goods(order, 2)
+        requested = self.deliveries(endpoint_id=endpoint.id, event_type="order.approval_requested")
+        self.assertEqual(len(requested), 1)
+        payload = json.loads(requested.payload)
+        validate(payload)
+        self.assertEqual(payload["data"]["approval"]["reason"], "return_authorization")
+        self.assertEqual(payload["data"]["stage"], "paid", "the order is not held")
