@@ -5,8 +5,9 @@
                               localhost:8069 (--update: upgrade the suite first)
     ./ov test [--keep] [ARGS] same set-up, then run every test in a throwaway
                               database (ARGS: pytest paths and options)
-    ./ov test --odoo-compat   Odoo's own sale, sale_stock and purchase_stock tests
-                              without and with the suite, compared
+    ./ov test --odoo-compat   Odoo's own sale, sale_stock, purchase_stock and
+                              stock_dropshipping tests without and with the
+                              suite, compared
     ./ov lint [--fix]         ruff and pylint-odoo over the repository
     ./ov pot                  regenerate the translation templates
     ./ov readme [--check]     write each addon's README.rst from its readme/
@@ -35,7 +36,7 @@ from ovtool.compat import cmd_odoo_compat
 from ovtool.odoo_run import install_suite, installed_addons, odoo_cmd, run_dbname, setup, write_odoo_conf
 from ovtool.python_env import ensure_python, python_for_suite
 from ovtool.readme import cmd_readme
-from ovtool.settings import ADDONS, PRODUCT_ADDONS, REPO, STATE, TEST_PATHS, SetupError, say
+from ovtool.settings import ADDONS, PRODUCT_ADDONS, REPO, STATE, TEST_APPS, TEST_PATHS, SetupError, say
 from ovtool.system import check_port_free, ensure_debian_packages
 
 
@@ -66,7 +67,7 @@ def cmd_test(args):
         raise SetupError("Chromium is needed for the browser tests and is not installed: `apt-get install chromium`")
     dbname = f"ov_test_{os.getpid()}"
     try:
-        install_suite(py, location, db, dbname)
+        install_suite(py, location, db, dbname, TEST_APPS)
         cfg = write_odoo_conf(STATE / "pytest-odoo.conf", location, db, dbname)
         cmd = [
             py, "-m", "pytest",
@@ -155,7 +156,8 @@ def main(argv=None):
     test.add_argument(
         "--odoo-compat",
         action="store_true",
-        help="run Odoo's own sale, sale_stock and purchase_stock tests without and with the suite, and compare",
+        help="run Odoo's own sale, sale_stock, purchase_stock and stock_dropshipping tests"
+        " without and with the suite, and compare",
     )
     test.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="paths or options passed to pytest instead of the full suite"

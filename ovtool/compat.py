@@ -12,10 +12,6 @@ from ovtool.system import check_port_free
 
 # Odoo's own tests that must pass as well with the suite installed (default settings).
 ODOO_COMPAT_ADDONS = ["sale", "sale_stock", "purchase_stock", "stock_dropshipping"]
-# What both databases of the comparison install: the suite's base apps and
-# stock_dropshipping, whose tests run too (BASE_APPS alone also makes the
-# benchmarks' base databases, which need no dropshipping).
-COMPAT_BASE_APPS = [*BASE_APPS, "stock_dropshipping"]
 
 
 def odoo_addon_dir(location, name):
@@ -75,8 +71,8 @@ def cmd_odoo_compat(args):
     pid = os.getpid()
     port = int(os.environ.get("OV_HTTP_PORT") or 8069)
     databases = {
-        "without the suite": (f"ov_compat_base_{pid}", COMPAT_BASE_APPS),
-        "with the suite": (f"ov_compat_suite_{pid}", [*COMPAT_BASE_APPS, *PRODUCT_ADDONS]),
+        "without the suite": (f"ov_compat_base_{pid}", BASE_APPS),
+        "with the suite": (f"ov_compat_suite_{pid}", [*BASE_APPS, *PRODUCT_ADDONS]),
     }
     for offset in range(len(databases)):
         check_port_free(port + offset)

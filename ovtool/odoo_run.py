@@ -68,8 +68,8 @@ def install_addons(py, location, db, dbname, addons, *, what=None):
         raise SetupError(f"installing into {dbname} logged {len(problems)} warnings or errors, first: {problems[0]}")
 
 
-def install_suite(py, location, db, dbname):
-    install_addons(py, location, db, dbname, ADDONS, what="the suite")
+def install_suite(py, location, db, dbname, extra=()):
+    install_addons(py, location, db, dbname, [*ADDONS, *extra], what=" and ".join(["the suite", *extra]))
 
 
 def run_dbname():

@@ -7,7 +7,7 @@
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",
     "license": "LGPL-3",
-    "depends": ["order_visibility", "order_visibility_webhooks", "mrp", "stock_dropshipping"],
+    "depends": ["order_visibility", "order_visibility_webhooks", "stock_dropshipping"],
     "data": [
         "data/res_partner_data.xml",
         "data/res_users_data.xml",
