@@ -5,8 +5,8 @@ Partners, products, vendor prices and the second warehouse are XML data
 (``data/*.xml``). This hook adds what only real documents can express: the
 initial inventory, open purchase orders, and sales orders taken through
 quotation, approval requests and decisions, confirmation, the credit
-policy, reservation, make-to-order purchasing, delivery (with a
-backorder), invoicing, payment and cancellation. The Order Visibility
+policy, reservation, make-to-order purchasing, dropship, delivery (with a
+backorder), invoicing, payment, a return refunded and cancellation. The Order Visibility
 engine derives every stage from those documents and opens the exceptions;
 nothing here writes a stage or an exception. What the hook does adjust is
 *when* things happened (see ``DemoScenario.backdate_timeline``), then it
@@ -79,6 +79,8 @@ PURCHASES = [
 #   ship     confirmed and delivered (every step of the warehouse's route)
 #   invoice  delivered, invoiced and posted
 #   pay      delivered, invoiced, posted and paid
+#   refund   paid, then part of the goods returned (the return wizard),
+#            credited (the credit note wizard) and the refund paid
 #   cancel   confirmed, then cancelled
 # ``lines``: (product, quantity) or (product, quantity, discount %).
 # ``salesperson``: xml id of the order's salesperson, who also asks for its
@@ -87,7 +89,10 @@ PURCHASES = [
 # past, so an open order is late). ``decided``: date of the approval or of
 # the release request, days ago; ``note``: its reason. ``invoiced``: invoice
 # date, days ago. ``vendor_date``: for make-to-order goods, the receipt date
-# the vendor confirmed, days from now.
+# the vendor confirmed, days from now (make-to-order or dropship).
+# ``returned``: (product, quantity, (days ago the return was requested, the
+# goods were back, the credit note was posted, the refund was paid)), with
+# ``note`` the reason on the credit note.
 ORDERS = [
     {
         "xmlid": "sale_order_iberia_quotation",
@@ -224,6 +229,21 @@ ORDERS = [
         "promised": -42,
         "invoiced": 40,
     },
+    # Returned and refunded: four cans arrived dented and leaking; the bakery
+    # sent them back, was credited for them and refunded. The return is a
+    # lifecycle beside the stage: the order stays paid.
+    {
+        "xmlid": "sale_order_boulangerie_refunded",
+        "customer": "customer_boulangerie_centrale",
+        "ref": "BCL-CMD-1152",
+        "lines": [("product_olive_oil", 12), ("product_peeled_tomatoes", 48)],
+        "flow": "refund",
+        "ordered": 28,
+        "promised": -25,
+        "invoiced": 24,
+        "returned": ("product_olive_oil", 4, (10, 8, 7, 5)),
+        "note": "4 cans of olive oil arrived dented and leaking",
+    },
     {
         "xmlid": "sale_order_ferretti_paid",
         "customer": "customer_ferretti_industrial",
@@ -322,6 +342,18 @@ ORDERS = [
         "promised": 5,
         "vendor_date": 9,
     },
+    # Dropship: the producer in Bari ships the drums straight to the
+    # customer; the order waits on the purchase the buyer confirmed.
+    {
+        "xmlid": "sale_order_alpen_dropship",
+        "customer": "customer_alpen_gastro",
+        "ref": "AGG-B-40577",
+        "lines": [("product_olive_oil_drum", 3)],
+        "flow": "confirm",
+        "ordered": 2,
+        "promised": 9,
+        "vendor_date": 6,
+    },
 ]
 
 
@@ -347,6 +379,7 @@ class DemoScenario:
         )
         self.warehouses = {"main": main, "rdc": rdc}
         self.dated_transition_ids = set()
+        self.dated_return_step_ids = set()
 
     def ref(self, name):
         return self.env.ref(f"{MODULE}.{name}")
@@ -406,6 +439,14 @@ class DemoScenario:
         self.dated_transition_ids.update(transitions.ids)
         if transitions or not visibility.last_transition_id:
             visibility.stage_since = at
+        # Likewise the steps of the returns lifecycle.
+        steps = self.env["order.visibility.return.step"].search(
+            [("visibility_id", "=", visibility.id), ("id", "not in", list(self.dated_return_step_ids))]
+        )
+        if steps:
+            steps.write({"changed_at": at})
+            visibility.return_state_since = at
+            self.dated_return_step_ids.update(steps.ids)
 
     # ------------------------------------------------------------------
 
@@ -558,14 +599,16 @@ class DemoScenario:
             self.request_credit_release(order, spec)
         elif flow == "partial":
             self.deliver(order, ordered_at, backorder=True)
-        elif flow in ("ship", "invoice", "pay"):
+        elif flow in ("ship", "invoice", "pay", "refund"):
             self.deliver(order, ordered_at)
         if spec.get("milestones"):
             self.receive_milestones(order, spec["milestones"])
-        if flow in ("invoice", "pay"):
+        if flow in ("invoice", "pay", "refund"):
             invoices = self.invoice(order, self.days_ago(spec["invoiced"]))
-            if flow == "pay":
+            if flow in ("pay", "refund"):
                 self.pay(order, invoices)
+            if flow == "refund":
+                self.return_and_refund(order, invoices, spec)
         elif flow == "cancel":
             order.action_cancel()
             order.message_post(
@@ -577,8 +620,9 @@ class DemoScenario:
 
     def confirm_purchases(self, order, ordered_at, vendor_date):
         """The buyer confirms the requests for quotation that make-to-order
-        lines of ``order`` created, with the receipt date the vendor gave."""
+        or dropship lines of ``order`` created, with the date the vendor gave."""
         lines = self.env["purchase.order.line"].search([("move_dest_ids", "in", order.order_line.move_ids.ids)])
+        lines |= order.order_line.purchase_line_ids  # dropship: no move before the purchase is confirmed
         purchases = lines.order_id.filtered(lambda po: po.state in ("draft", "sent"))
         purchases.button_confirm()
         purchases.order_line.date_planned = vendor_date
@@ -641,6 +685,42 @@ class DemoScenario:
         paid_on = min(invoices[0].invoice_date + timedelta(days=12), fields.Date.context_today(invoices[0]))
         flows.register_payment(invoices, paid_on)
         self.commit_point(order, datetime.combine(paid_on, self.now.time()))
+
+    def return_and_refund(self, order, invoices, spec):
+        """Part of a paid order comes back: the return wizard on its
+        delivery, the goods received, a credit note for them through the
+        invoice's credit note wizard, and the refund paid (Register Payment)."""
+        product_name, quantity, (asked, back, credited, refunded) = spec["returned"]
+        product = self.product(product_name)
+        delivery = order.picking_ids.filtered(lambda p: p.state == "done" and p.picking_type_code == "outgoing")
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(active_id=delivery.id, active_ids=delivery.ids, active_model="stock.picking")
+            .create({})
+        )
+        for line in wizard.product_return_moves:
+            line.quantity = quantity if line.product_id == product else 0
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.commit_point(order, self.days_ago(asked))
+        self.validate(returned, self.days_ago(back))
+        self.commit_point(order, self.days_ago(back))
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create(
+                {"journal_id": invoices.journal_id.id, "reason": spec["note"], "date": self.days_ago(credited).date()}
+            )
+        )
+        refund = self.env["account.move"].browse(reversal.refund_moves()["res_id"])
+        others = refund.invoice_line_ids.filtered(lambda line: line.product_id and line.product_id != product)
+        refund.write({"invoice_line_ids": [Command.delete(line.id) for line in others]})
+        refund.invoice_line_ids.filtered("product_id").quantity = quantity
+        refund.action_post()
+        self.commit_point(order, self.days_ago(credited))
+        flows.register_payment(refund, self.days_ago(refunded).date())
+        self.commit_point(order, self.days_ago(refunded))
+        if order.visibility_ids.return_state != "refunded":
+            raise UserError(self.env._("Demo scenario: %(order)s was not refunded.", order=order.name))
 
     def create_inbound_source(self):
         """The carrier that posts signed delivery milestones (its secret is
