@@ -138,7 +138,10 @@ def ensure_python(py):
     if major != "19":
         raise SetupError(f"Odoo 19 still cannot be imported by {py} after installation: see {STATE / 'pip.log'}")
     req = [REPO / "requirements.txt", REPO / "requirements-dev.txt"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in req) + py.encode()).hexdigest()
+    # OCA addons (wheels whose addons land in odoo/addons of site-packages):
+    # --no-deps, so pip leaves the installed Odoo and the versions it pins alone.
+    oca = REPO / "requirements-oca.txt"
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [*req, oca]) + py.encode()).hexdigest()
     stamp = STATE / "requirements.sha256"
     if not stamp.exists() or stamp.read_text() != digest:
         say("installing the suite's Python requirements")
@@ -146,6 +149,7 @@ def ensure_python(py):
         for path in req:
             args += ["-r", str(path)]
         pip_install(py, *args)
+        pip_install(py, "--no-deps", "-r", str(oca))
         stamp.write_text(digest)
     return location
 

@@ -19,6 +19,7 @@ TEST_PATHS = [
     "order_visibility_dashboard",
     "order_visibility_portal",
     "addons/order_visibility_demo",
+    "order_visibility_rma",
     "tests",
 ]
 CLUSTER_OWNER = "ovpg"  # system user owning the private cluster when run as root
@@ -33,8 +34,10 @@ BASE_APPS = [
     "sale_management", "sale_stock", "purchase_stock", "stock_dropshipping", "account", "base_automation", "mail",
 ]  # fmt: skip
 # What the tests' database installs beyond ADDONS: the flows the engine is
-# tested on that the product does not need (kits and make-to-order through mrp).
-TEST_APPS = ["mrp"]
+# tested on that the product does not need (kits and make-to-order through mrp),
+# and the bridge to OCA's rma (which brings rma, installed by ./ov from
+# requirements-oca.txt; not in ADDONS: the benchmark and run databases go without).
+TEST_APPS = ["mrp", "order_visibility_rma"]
 
 
 class SetupError(Exception):

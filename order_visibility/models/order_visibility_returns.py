@@ -52,7 +52,8 @@ class OrderVisibility(models.Model):
         of them at once, none when there is none.
         """
         Step = self.env["order.visibility.return.step"].sudo()
-        subset = self.filtered(lambda v: facts[v.sale_order_id.id].aftersales or v.return_state != "none")
+        aftersales = self._aftersales_order_ids(facts)
+        subset = self.filtered(lambda v: v.sale_order_id.id in aftersales or v.return_state != "none")
         if not subset:
             return Step
         values = subset._return_values()
@@ -86,8 +87,22 @@ class OrderVisibility(models.Model):
             self._on_return_steps(steps)
         return steps
 
-    def _return_values(self):
-        """{visibility id: (return state, returned qty, returned value, note)}."""
+    def _aftersales_order_ids(self, facts):
+        """Ids of the orders of ``self`` whose returns lifecycle must be read
+        (``facts``: see ``_stage_facts``). Hook: a bridge adds the orders its
+        own return documents concern."""
+        return {order_id for order_id, fact in facts.items() if fact.aftersales}
+
+    def _return_documents(self):
+        """What the lifecycle of the orders of ``self`` is computed from:
+        ``(returns, exchanges, refunds)``, each {order id: ...}.
+
+        ``returns``: {key: (reference, qty in the product's unit, untaxed
+        value in the order's currency, received)}, key ``("stock.move", id)``
+        for a return move; ``exchanges``: {key: reference} of the shipments
+        of an exchange; ``refunds``: posted credit notes (account.move).
+        Hook: a bridge adds its own documents under the same keys when they
+        are the same moves, so nothing counts twice."""
         orders = self.sale_order_id
         Move = self.env["stock.move"]
         returns = Move.search_fetch(
@@ -127,30 +142,44 @@ class OrderVisibility(models.Model):
         for refund in refunds:
             for order in refund.invoice_line_ids.sale_line_ids.order_id:
                 refunds_of[order.id] |= refund
-        returns_of = returns.grouped(lambda m: m.sale_line_id.order_id.id)
-        exchanges_of = exchanges.grouped(lambda m: m.sale_line_id.order_id.id)
+        returns_of = defaultdict(dict)
+        for move in returns:
+            moved = move.quantity if move.state == "done" else move.product_uom_qty
+            line = move.sale_line_id
+            value = 0.0
+            if line.product_uom_qty:
+                line_qty = move.product_uom._compute_quantity(moved, line.product_uom_id)
+                value = line_qty * line.price_subtotal / line.product_uom_qty
+            returns_of[line.order_id.id][("stock.move", move.id)] = (
+                move.picking_id.name,
+                move.product_uom._compute_quantity(moved, move.product_id.uom_id),
+                value,
+                move.state == "done",
+            )
+        exchanges_of = defaultdict(dict)
+        for move in exchanges:
+            exchanges_of[move.sale_line_id.order_id.id][("stock.move", move.id)] = move.picking_id.name
+        return returns_of, exchanges_of, refunds_of
+
+    def _return_values(self):
+        """{visibility id: (return state, returned qty, returned value, note)}."""
+        returns_of, exchanges_of, refunds_of = self._return_documents()
         today = fields.Date.context_today(self)
         values = {}
         for visibility in self:
             order = visibility.sale_order_id
-            moves = returns_of.get(order.id, Move)
+            items = list(returns_of.get(order.id, {}).values())
             order_refunds = refunds_of[order.id]
-            qty = value = 0.0
-            for move in moves:
-                moved = move.quantity if move.state == "done" else move.product_uom_qty
-                qty += move.product_uom._compute_quantity(moved, move.product_id.uom_id)
-                line = move.sale_line_id
-                if line.product_uom_qty:
-                    line_qty = move.product_uom._compute_quantity(moved, line.product_uom_id)
-                    value += line_qty * line.price_subtotal / line.product_uom_qty
+            qty = sum(item[1] for item in items)
+            value = sum(item[2] for item in items)
             company = order.company_id
             value = order.currency_id._convert(value, company.currency_id, company, order.date_order or today)
-            pickings = ", ".join(moves.picking_id.mapped("name"))
-            if order.id in exchanges_of:
+            pickings = ", ".join(dict.fromkeys(item[0] for item in items if item[0]))
+            if exchanges_of.get(order.id):
                 state = "replaced"
                 note = self.env._(
                     "Replacement shipped with %(transfers)s",
-                    transfers=", ".join(exchanges_of[order.id].picking_id.mapped("name")),
+                    transfers=", ".join(dict.fromkeys(r for r in exchanges_of[order.id].values() if r)),
                 )
             elif order_refunds and all(r.payment_state in SETTLED_STATES for r in order_refunds):
                 state = "refunded"
@@ -160,10 +189,10 @@ class OrderVisibility(models.Model):
                     amount=f"{-sum(order_refunds.mapped('amount_untaxed_signed')):,.2f}",
                     currency=company.currency_id.name,
                 )
-            elif moves and all(m.state == "done" for m in moves):
+            elif items and all(item[3] for item in items):
                 state = "received"
                 note = self.env._("Goods back with %(transfers)s: %(qty)s units", transfers=pickings, qty=f"{qty:g}")
-            elif moves:
+            elif items:
                 state = "requested"
                 note = self.env._("Return %(transfers)s requested: %(qty)s units", transfers=pickings, qty=f"{qty:g}")
             else:
