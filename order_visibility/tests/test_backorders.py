@@ -171,6 +171,32 @@ class TestBackorders(OrderVisibilityCommon):
         text = visibility.with_user(reader).with_context(lang="nl_NL").customer_update_text
         self.assertIn("Al verzonden: 4 Olive Oil 5 L; volgt nog: 6 Olive Oil 5 L.", text)
 
+    def test_drafted_update_says_what_left_and_what_follows(self):
+        """The customer update drafted for a partially shipped order (the
+        composer, from the template) lists the goods already shipped and
+        those to follow, in the customer's language."""
+        self.setup_dutch()
+        self.customer.email = "orders@harbor-foods.example.com"
+        self.set_stock(self.goods, 10)
+        self.set_stock(self.goods_b, 5)
+        order = self.create_order([(self.goods, 10), (self.goods_b, 5)])
+        order.action_confirm()
+        self.deliver(order.picking_ids, {self.goods: 4, self.goods_b: 5})
+        visibility = self.assertStage(order, "partially_shipped")
+
+        def drafted_body():
+            action = visibility.action_draft_customer_update()
+            self.assertEqual(action["res_model"], "mail.compose.message")
+            return self.env[action["res_model"]].with_context(**action["context"]).create({}).body
+
+        self.assertIn(
+            "Already shipped: 4 Olive Oil 5 L, 5 Basmati Rice 10 kg; to follow: 6 Olive Oil 5 L.", drafted_body()
+        )
+        self.customer.lang = "nl_NL"
+        body = drafted_body()
+        self.assertIn("Al verzonden: 4 Olive Oil 5 L, 5 Basmati Rice 10 kg; volgt nog: 6 Olive Oil 5 L.", body)
+        self.assertNotIn("Already shipped", body)
+
     def test_upgrade_fills_existing_backorders(self):
         """The 19.0.1.4.0 migration writes the backorder of orders partially
         shipped before the upgrade."""
