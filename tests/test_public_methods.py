@@ -53,6 +53,7 @@ SUITE_MODULES = (
     "order_visibility_webhooks",
     "order_visibility_dashboard",
     "order_visibility_portal",
+    "order_visibility_rma",
 )
 ROW = re.compile(r"^\|\s*`(?P<model>[\w.]+)`\s*\|\s*`(?P<method>\w+)`\s*\|(?P<cells>.*)\|\s*$")
 
@@ -126,6 +127,12 @@ class TestPublicMethods(OrderVisibilityCommon):
         )
         cls.invoice = cls.init_invoice("out_invoice", partner=cls.customer, amounts=[100.0])
         cls.move = cls.order_short.picking_ids.move_ids[:1]
+        # OCA rma (order_visibility_rma): a draft RMA of company A.
+        cls.rma = (
+            cls.env["rma"]
+            .sudo()
+            .create({"partner_id": cls.customer.id, "product_id": cls.goods.id, "company_id": cls.company.id})
+        )
 
         # Webhooks of company A: an endpoint, a dead delivery, an inbound source.
         cls.endpoint = cls.env["order.visibility.webhook.endpoint"].create(
@@ -208,6 +215,8 @@ class TestPublicMethods(OrderVisibilityCommon):
             ).button_validate(),
             ("stock.move", "write"): lambda as_user: as_user(self.move).write({"description_picking": "Fragile"}),
             ("account.move", "write"): lambda as_user: as_user(self.invoice).write({"ref": "Matrix"}),
+            ("rma", "write"): lambda as_user: as_user(self.rma).write({"origin": "Matrix"}),
+            ("rma", "action_confirm"): lambda as_user: as_user(self.rma).action_confirm(),
             ("res.config.settings", "set_values"): lambda as_user: (
                 as_user(self.env["res.config.settings"]).create({"ov_stale_order_days": 9}).execute()
             ),

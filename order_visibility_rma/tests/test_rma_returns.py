@@ -113,6 +113,24 @@ class TestRmaReturns(ReturnsCommon):
         self.assertStage(order, "paid")
         self.assertEqual(self.stage_path(order), path_before, "no stage change for an RMA or its refund")
 
+    def test_rmas_from_the_return_wizard_count_once(self):
+        order = self.shipped_order(5)
+        picking = order.picking_ids.filtered(lambda p: p.state == "done")
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(active_id=picking.id, active_ids=picking.ids, active_model="stock.picking")
+            .create({"create_rma": True, "rma_operation_id": self.refund_operation.id})
+        )
+        wizard.product_return_moves.quantity = 2
+        wizard.action_create_returns()
+        self.flush()
+        rma = picking.move_ids.rma_ids
+        self.assertEqual(rma.state, "confirmed")
+        self.assertReturn(order, "requested", 2, 80.0)
+        self.receive_rma(rma)
+        self.assertReturn(order, "received", 2, 80.0)
+        self.assertEqual(self.steps(order), [("none", "requested"), ("requested", "received")])
+
     def test_rma_replacement_delivered(self):
         order = self.shipped_order(5)
         rma = self.confirm(self.create_rma(order, 1, self.replace_operation))
