@@ -9,4 +9,5 @@
     "license": "LGPL-3",
     "depends": ["order_visibility", "rma"],
     "auto_install": True,
+    "post_init_hook": "post_init_hook",
 }

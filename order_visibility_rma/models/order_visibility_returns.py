@@ -5,6 +5,8 @@ engine pass, read beside the return transfers and credit notes."""
 
 from odoo import models
 
+from .rma import RMA_ORDERS_KEY
+
 # RMAs that ask for nothing yet (draft) or no more (cancelled).
 SKIPPED_RMA_STATES = ("draft", "cancelled")
 
@@ -28,8 +30,10 @@ class OrderVisibility(models.Model):
         )
 
     def _aftersales_order_ids(self, facts):
+        # The orders whose RMAs changed in this transaction (rma.write): an
+        # order with an RMA confirmed earlier has a return state already.
         ids = super()._aftersales_order_ids(facts)
-        return ids | set(self._visibility_rmas().move_id.sale_line_id.order_id.ids)
+        return ids | self.env.cr.precommit.data.get(RMA_ORDERS_KEY, set())
 
     def _return_documents(self):
         returns_of, exchanges_of, refunds_of = super()._return_documents()

@@ -2,6 +2,9 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+# Orders whose RMAs changed in this transaction (cr.precommit.data).
+RMA_ORDERS_KEY = "order_visibility_rma.orders"
+
 
 class Rma(models.Model):
     _inherit = "rma"
@@ -13,10 +16,17 @@ class Rma(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "state" in vals or "refund_id" in vals:
-            # Confirmed, received, refunded, replaced, back to draft: the
-            # returns lifecycle of the order reads the RMA again.
-            self.env["order.visibility"]._schedule_recompute(self._visibility_orders(), "stock_updated")
+            self._schedule_visibility()
         return res
+
+    def _schedule_visibility(self):
+        """Confirmed, received, refunded, replaced, back to draft: the
+        returns lifecycle of the order reads its RMAs again in this
+        transaction's pass (marked here, so that a pass without RMA news
+        costs no query to find RMAs)."""
+        orders = self._visibility_orders()
+        self.env.cr.precommit.data.setdefault(RMA_ORDERS_KEY, set()).update(orders.ids)
+        self.env["order.visibility"]._schedule_recompute(orders, "stock_updated")
 
     def action_confirm(self):
         # A new RMA of an order whose return waits for, or was refused, its
