@@ -3,7 +3,9 @@
     python3 docs/screenshots/take.py [database] [name ...]      (OV_HTTP_PORT as for ./ov run)
 
 Names limit the run to those pictures (e.g. `control_tower`, `control_tower_wall`,
-`fulfilment_wizard`, `customer_update`). OV_CHROME_PORT (default 9333) is Chromium's
+`fulfilment_wizard`, `customer_update`, `service_report`, `customer_otif`,
+`portal_orders`, `portal_order`). The portal pictures are taken as the demo's
+portal user (harbor.portal). OV_CHROME_PORT (default 9333) is Chromium's
 DevTools port.
 
 Logs in as admin through JSON-RPC, then drives headless Chromium over the
@@ -33,9 +35,15 @@ PAGES = {
     # order_visibility_dashboard: the control tower, and on a wall display.
     "control_tower": "/odoo/control-tower",
     "control_tower_wall": "/odoo/control-tower?wall=1",
+    # Service levels: the report (pivot by month of the first promise).
+    "service_report": "/odoo/action-order_visibility.action_order_visibility_service_report",
 }
+# The customer portal, as the demo's portal user (order_visibility_portal).
+PORTAL_USER = ("harbor.portal", "harbor-portal-demo")
+PORTAL_PAGES = {"portal_orders": "/my/orders"}
 # What shows that a page is ready.
 READY = ".o_action_manager .o_view_controller, .o_action_manager .o-settings-form-view, .o_ov_ct_tiles"
+PORTAL_READY = ".o_portal_my_doc_table, #ov_where_is_my_order"
 CHROME_PORT = int(os.environ.get("OV_CHROME_PORT") or 9333)
 
 # Pages whose interesting part is off screen: scroll to it first.
@@ -158,17 +166,35 @@ def main(db="order_visibility", *names):
     expedite = rpc(session, "order.visibility.approval", "search", [[("reason", "=", "expedite")]], {"limit": 1})
     if expedite:
         PAGES["expedite_approval"] = f"{PAGES['approvals']}/{expedite[0]}"
+    # The customer under its OTIF target (its 90-day OTIF on the smart button).
+    breach = rpc(
+        session, "res.partner", "search", [[("ov_otif_target", ">", 0), ("is_company", "=", True)]], {"limit": 1}
+    )
+    if breach:
+        PAGES["customer_otif"] = f"/odoo/contacts/{breach[0]}"
+    # Harbor's shipped order with its carrier milestones, as its portal user sees it.
+    shipped = rpc(
+        session, "sale.order", "search",
+        [[("partner_id.commercial_partner_id.name", "ilike", "Harbor"), ("state", "=", "sale"),
+          ("visibility_ids.stage", "=", "shipped")]], {"limit": 1},
+    )  # fmt: skip
+    if shipped:
+        PORTAL_PAGES["portal_order"] = f"/my/orders/{shipped[0]}"
     chrome = Chrome()
     try:
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, domain="localhost", path="/")
         chrome.call("Emulation.setDeviceMetricsOverride", width=1440, height=900, deviceScaleFactor=1, mobile=False)
-        for name, path in PAGES.items():
+        portal_session = None
+        for name, path in [*PAGES.items(), *PORTAL_PAGES.items()]:
             if names and name not in names:
                 continue
+            if name in PORTAL_PAGES and not portal_session:
+                portal_session = login(db, *PORTAL_USER)
+                chrome.call("Network.setCookie", name="session_id", value=portal_session, domain="localhost", path="/")
             chrome.call("Page.navigate", url=BASE + path)
             time.sleep(1)
-            chrome.wait_for(READY)
+            chrome.wait_for(PORTAL_READY if name in PORTAL_PAGES else READY)
             if name in SCROLL:
                 chrome.call("Runtime.evaluate", expression=SCROLL[name])
             if name in clicks:
