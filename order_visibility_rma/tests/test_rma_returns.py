@@ -13,8 +13,9 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 
-@tagged("post_install", "-at_install")
-class TestRmaReturns(ReturnsCommon):
+class RmaCommon(ReturnsCommon):
+    """Sale orders returned through rma's own actions."""
+
     @classmethod
     def get_default_groups(cls):
         return super().get_default_groups() | cls.env.ref("rma.rma_group_manager")
@@ -81,8 +82,9 @@ class TestRmaReturns(ReturnsCommon):
             [("sale_order_id", "=", order.id), ("code", "=", code), ("state", "!=", "resolved")]
         )
 
-    # -- tests -----------------------------------------------------------
 
+@tagged("post_install", "-at_install")
+class TestRmaReturns(RmaCommon):
     def test_rma_requested_received_refunded(self):
         order, _invoice = self.paid_order(5)
         path_before = self.stage_path(order)
