@@ -9,6 +9,8 @@ from .rma import RMA_ORDERS_KEY
 
 # RMAs that ask for nothing yet (draft) or no more (cancelled).
 SKIPPED_RMA_STATES = ("draft", "cancelled")
+# RMAs whose goods go back to the customer as they came (no replacement).
+RETURNED_TO_CUSTOMER = ("waiting_return", "returned")
 
 
 class OrderVisibility(models.Model):
@@ -56,10 +58,17 @@ class OrderVisibility(models.Model):
                 value,
                 received,
             )
-            # A replacement: a done delivery of the RMA not fed by its
-            # reception (a return of the goods themselves is).
+            # A replacement: a done delivery of the RMA to the customer (the
+            # last step of a multi-step delivery), not a return of the goods
+            # themselves (rma's "Return to customer": waiting_return, returned;
+            # its delivery is fed by the reception).
             for move in rma.delivery_move_ids:
-                if move.state == "done" and not move.move_orig_ids & rma.reception_move_id:
+                if (
+                    rma.state not in RETURNED_TO_CUSTOMER
+                    and move.state == "done"
+                    and move.location_dest_id.usage == "customer"
+                    and not move.move_orig_ids & rma.reception_move_id
+                ):
                     exchanges_of[order_id][("stock.move", move.id)] = f"{rma.name} ({move.picking_id.name})"
             refund = rma.refund_id
             if refund.state == "posted":

@@ -148,6 +148,22 @@ class TestRmaReturns(RmaCommon):
         self.assertEqual(self.steps(order)[-1], ("received", "replaced"))
         self.assertIn(replacement.name, visibility.return_step_ids.sorted("id")[-1].note)
 
+    def test_goods_returned_to_the_customer_are_no_replacement(self):
+        order = self.shipped_order(5)
+        rma = self.confirm(self.create_rma(order, 1, self.env.ref("rma.rma_operation_return")))
+        self.receive_rma(rma)
+        wizard = Form(
+            self.env["rma.delivery.wizard"].with_context(
+                active_ids=rma.ids, active_id=rma.id, rma_delivery_type="return"
+            )
+        )
+        wizard.product_uom_qty = 1
+        wizard.save().action_deliver()
+        self.deliver(rma.delivery_move_ids.picking_id)
+        self.flush()
+        self.assertEqual(rma.state, "returned")
+        self.assertReturn(order, "received", 1, 40.0)
+
     def test_cancelled_rma_closes_the_return(self):
         order = self.shipped_order(5)
         rma = self.confirm(self.create_rma(order, 2))
