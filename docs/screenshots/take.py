@@ -171,7 +171,7 @@ def main(db="order_visibility", *names):
         session, "res.partner", "search", [[("ov_otif_target", ">", 0), ("is_company", "=", True)]], {"limit": 1}
     )
     if breach:
-        PAGES["customer_otif"] = f"/odoo/contacts/{breach[0]}"
+        PAGES["customer_otif"] = f"/odoo/action-base.action_partner_form/{breach[0]}"
     # Harbor's shipped order with its carrier milestones, as its portal user sees it.
     shipped = rpc(
         session, "sale.order", "search",
