@@ -1,12 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-"""Service-level report: the measured orders summed per company, warehouse,
-sales team, customer and month of the first promise (an SQL query read as a
+"""Service-level report: the measured orders per company, warehouse, sales
+team, customer and month of the first promise (an SQL query read as a
 table, ``_table_query``, as Odoo's sale.report does).
 
-The view stores sums and counts; the rates and average cycle times are
-computed from those sums for every group a pivot or graph asks for
-(``_read_group_select``), so a group's rate is weighted by its orders and is
-never the mean of its rows' rates."""
+The view has one row per measured order (its counts are 0 or 1, its sums
+the order's own values), so that any group the pivot or graph asks for
+covers the orders themselves: the rates and average cycle times are computed
+from the group's sums (``_read_group_select``), weighted by its orders and
+never the mean of its rows' rates, and the 90th percentiles of the cycle
+times are ``percentile_cont(0.9)`` over the group's orders, which no
+pre-aggregated row could give."""
 
 from odoo import fields, models
 from odoo.tools import SQL
@@ -20,6 +23,13 @@ WEIGHTED = {
     "avg_quotation_to_confirmed_hours": ("quotation_to_confirmed_hours_sum", "order_count", 1.0),
     "avg_confirmed_to_shipped_hours": ("confirmed_to_shipped_hours_sum", "order_count", 1.0),
     "avg_confirmed_to_paid_hours": ("confirmed_to_paid_hours_sum", "paid_count", 1.0),
+}
+# 90th percentile fields: their column holds the order's hours (empty for
+# confirmed to paid when the order is not paid, so left out).
+PERCENTILE = {
+    "p90_quotation_to_confirmed_hours": 0.9,
+    "p90_confirmed_to_shipped_hours": 0.9,
+    "p90_confirmed_to_paid_hours": 0.9,
 }
 
 
@@ -94,46 +104,75 @@ class OrderVisibilityServiceReport(models.Model):
         aggregator="avg",
         help="Over the paid orders only.",
     )
+    p90_quotation_to_confirmed_hours = fields.Float(
+        string="Quotation → Confirmed p90 (h)",
+        readonly=True,
+        aggregator="avg",
+        help="90th percentile of the measured orders' hours from quotation to confirmation.",
+    )
+    p90_confirmed_to_shipped_hours = fields.Float(
+        string="Confirmed → Shipped p90 (h)",
+        readonly=True,
+        aggregator="avg",
+        help="90th percentile of the measured orders' hours from confirmation to the last goods shipped.",
+    )
+    p90_confirmed_to_paid_hours = fields.Float(
+        string="Confirmed → Paid p90 (h)",
+        readonly=True,
+        aggregator="avg",
+        help="90th percentile of the hours from confirmation to payment, over the paid orders only.",
+    )
 
     @property
     def _table_query(self):
+        # One row per measured order: no GROUP BY, so that a percentile of
+        # any group is computed over its orders.
         return SQL(
-            """SELECT MIN(ov.id) AS id,
+            """SELECT ov.id AS id,
                    ov.company_id,
                    ov.warehouse_id,
                    ov.team_id,
                    ov.partner_id,
                    DATE_TRUNC('month', COALESCE(ov.first_promised_date, ov.promised_date))::date AS promise_month,
-                   COUNT(*) AS order_count,
-                   COUNT(*) FILTER (WHERE ov.is_on_time) AS on_time_count,
-                   COUNT(*) FILTER (WHERE ov.is_in_full) AS in_full_count,
-                   COUNT(*) FILTER (WHERE ov.is_otif) AS otif_count,
-                   COUNT(*) FILTER (WHERE ov.paid_date IS NOT NULL) AS paid_count,
-                   SUM(COALESCE(ov.fill_rate, 0)) AS fill_rate_sum,
-                   SUM(COALESCE(ov.quotation_to_confirmed_hours, 0)) AS quotation_to_confirmed_hours_sum,
-                   SUM(COALESCE(ov.confirmed_to_shipped_hours, 0)) AS confirmed_to_shipped_hours_sum,
-                   SUM(COALESCE(ov.confirmed_to_paid_hours, 0))
-                       FILTER (WHERE ov.paid_date IS NOT NULL) AS confirmed_to_paid_hours_sum,
-                   100.0 * COUNT(*) FILTER (WHERE ov.is_on_time) / COUNT(*) AS on_time_rate,
-                   100.0 * COUNT(*) FILTER (WHERE ov.is_in_full) / COUNT(*) AS in_full_rate,
-                   100.0 * COUNT(*) FILTER (WHERE ov.is_otif) / COUNT(*) AS otif_rate,
-                   AVG(COALESCE(ov.fill_rate, 0)) AS fill_rate,
-                   AVG(COALESCE(ov.quotation_to_confirmed_hours, 0)) AS avg_quotation_to_confirmed_hours,
-                   AVG(COALESCE(ov.confirmed_to_shipped_hours, 0)) AS avg_confirmed_to_shipped_hours,
-                   AVG(ov.confirmed_to_paid_hours)
-                       FILTER (WHERE ov.paid_date IS NOT NULL) AS avg_confirmed_to_paid_hours
+                   1 AS order_count,
+                   CASE WHEN ov.is_on_time THEN 1 ELSE 0 END AS on_time_count,
+                   CASE WHEN ov.is_in_full THEN 1 ELSE 0 END AS in_full_count,
+                   CASE WHEN ov.is_otif THEN 1 ELSE 0 END AS otif_count,
+                   CASE WHEN ov.paid_date IS NOT NULL THEN 1 ELSE 0 END AS paid_count,
+                   COALESCE(ov.fill_rate, 0) AS fill_rate_sum,
+                   COALESCE(ov.quotation_to_confirmed_hours, 0) AS quotation_to_confirmed_hours_sum,
+                   COALESCE(ov.confirmed_to_shipped_hours, 0) AS confirmed_to_shipped_hours_sum,
+                   CASE WHEN ov.paid_date IS NOT NULL
+                        THEN COALESCE(ov.confirmed_to_paid_hours, 0) END AS confirmed_to_paid_hours_sum,
+                   CASE WHEN ov.is_on_time THEN 100.0 ELSE 0.0 END AS on_time_rate,
+                   CASE WHEN ov.is_in_full THEN 100.0 ELSE 0.0 END AS in_full_rate,
+                   CASE WHEN ov.is_otif THEN 100.0 ELSE 0.0 END AS otif_rate,
+                   COALESCE(ov.fill_rate, 0) AS fill_rate,
+                   COALESCE(ov.quotation_to_confirmed_hours, 0) AS avg_quotation_to_confirmed_hours,
+                   COALESCE(ov.confirmed_to_shipped_hours, 0) AS avg_confirmed_to_shipped_hours,
+                   CASE WHEN ov.paid_date IS NOT NULL
+                        THEN ov.confirmed_to_paid_hours END AS avg_confirmed_to_paid_hours,
+                   COALESCE(ov.quotation_to_confirmed_hours, 0) AS p90_quotation_to_confirmed_hours,
+                   COALESCE(ov.confirmed_to_shipped_hours, 0) AS p90_confirmed_to_shipped_hours,
+                   CASE WHEN ov.paid_date IS NOT NULL
+                        THEN ov.confirmed_to_paid_hours END AS p90_confirmed_to_paid_hours
               FROM order_visibility ov
              WHERE ov.is_measured
-          GROUP BY ov.company_id, ov.warehouse_id, ov.team_id, ov.partner_id,
-                   DATE_TRUNC('month', COALESCE(ov.first_promised_date, ov.promised_date))::date
             """
         )
 
     def _read_group_select(self, aggregate_spec, query):
         """A group's rate or average: the sum of its rows' numerators over
         the sum of their denominators (weighted), never the mean of the rows'
-        rates."""
+        rates. A group's p90: the 90th percentile (interpolated) of its
+        orders' values, empty values left out."""
         fname, __, func = aggregate_spec.partition(":")
+        if fname in PERCENTILE and func == "avg":
+            return SQL(
+                "percentile_cont(%(fraction)s) WITHIN GROUP (ORDER BY %(column)s)",
+                fraction=PERCENTILE[fname],
+                column=self._field_to_sql(self._table, fname, query),
+            )
         if fname not in WEIGHTED or func != "avg":
             return super()._read_group_select(aggregate_spec, query)
         numerator, denominator, factor = WEIGHTED[fname]
