@@ -66,9 +66,12 @@ def cmd_test(args):
     if not shutil.which("chromium") and not shutil.which("google-chrome"):
         raise SetupError("Chromium is needed for the browser tests and is not installed: `apt-get install chromium`")
     dbname = f"ov_test_{os.getpid()}"
+    # One configuration file per run: runs started together must not read
+    # each other's (its HTTP port above all).
+    cfg = STATE / f"pytest-odoo-{dbname}.conf"
     try:
         install_suite(py, location, db, dbname, TEST_APPS)
-        cfg = write_odoo_conf(STATE / "pytest-odoo.conf", location, db, dbname)
+        write_odoo_conf(cfg, location, db, dbname)
         cmd = [
             py, "-m", "pytest",
             f"--odoo-config={cfg}",
@@ -81,6 +84,7 @@ def cmd_test(args):
         res = subprocess.run(cmd, cwd=REPO, check=False)
         return res.returncode
     finally:
+        cfg.unlink(missing_ok=True)
         if not args.keep:
             db.drop(dbname)
 
