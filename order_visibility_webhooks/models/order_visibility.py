@@ -92,13 +92,7 @@ class OrderVisibility(models.Model):
         later = self.filtered(lambda v: v.id not in found and v.promised_date > promises_before[v.id])
         if not later:
             return found
-        latest = {}
-        for milestone in (
-            self.env["order.visibility.milestone"]
-            .sudo()
-            .search_fetch([("visibility_id", "in", later.ids)], ["visibility_id", "milestone", "eta", "occurred_at"])
-        ):  # ordered by occurred_at desc: the first one seen is the latest
-            latest.setdefault(milestone.visibility_id.id, milestone)
+        latest = later._latest_milestones()
         for visibility in later:
             milestone = latest.get(visibility.id)
             if milestone and milestone.milestone == "delayed" and milestone.eta:
@@ -114,11 +108,8 @@ class OrderVisibility(models.Model):
             all_factors[visibility_id].append((CARRIER_DELAY_POINTS, ["carrier_delay", {"days": days}]))
         return all_factors
 
-    def _carrier_delays(self):
-        """{visibility id: days past the promise} of the orders whose latest
-        milestone is a delay with an ETA after the promised date."""
-        if not self.ids:
-            return {}
+    def _latest_milestones(self):
+        """{visibility id: its latest carrier milestone}, one query for all."""
         latest = {}
         for milestone in (
             self.env["order.visibility.milestone"]
@@ -126,6 +117,14 @@ class OrderVisibility(models.Model):
             .search_fetch([("visibility_id", "in", self.ids)], ["visibility_id", "milestone", "eta", "occurred_at"])
         ):  # ordered by occurred_at desc: the first one seen is the latest
             latest.setdefault(milestone.visibility_id.id, milestone)
+        return latest
+
+    def _carrier_delays(self):
+        """{visibility id: days past the promise} of the orders whose latest
+        milestone is a delay with an ETA after the promised date."""
+        if not self.ids:
+            return {}
+        latest = self._latest_milestones()
         delays = {}
         for visibility in self:
             milestone = latest.get(visibility.id)
