@@ -1,8 +1,10 @@
 """Set up, run and test the Order Visibility suite on a local Odoo 19.
 
-    ./ov run [--update]       install what is missing, start a private PostgreSQL
+    ./ov run [--update] [--replica]
+                              install what is missing, start a private PostgreSQL
                               cluster, create the demo database and serve Odoo on
-                              localhost:8069 (--update: upgrade the suite first)
+                              localhost:8069 (--update: upgrade the suite first;
+                              --replica: read-only requests on a hot standby)
     ./ov test [--keep] [ARGS] same set-up, then run every test in a throwaway
                               database (ARGS: pytest paths and options)
     ./ov test --odoo-compat   Odoo's own sale, sale_stock, purchase_stock and
@@ -17,7 +19,7 @@
                               connect to it
     ./ov status               where the state and the cluster are, and whether
                               the cluster runs
-    ./ov stop                 stop the private PostgreSQL cluster
+    ./ov stop                 stop the private PostgreSQL cluster (and its standby)
     ./ov shell                open an Odoo shell on the run database
 
 Only the Python standard library is used here: this script is what installs
@@ -31,7 +33,7 @@ import subprocess
 import sys
 
 from ovtool.bench import cmd_bench
-from ovtool.cluster import Database
+from ovtool.cluster import Database, Standby
 from ovtool.compat import cmd_odoo_compat
 from ovtool.odoo_run import install_suite, installed_addons, odoo_cmd, run_dbname, setup, write_odoo_conf
 from ovtool.python_env import ensure_python, python_for_suite
@@ -52,10 +54,16 @@ def cmd_run(args):
         cmd = odoo_cmd(py, location, db, dbname, "-u", ",".join(ADDONS), "--stop-after-init")
         if subprocess.run(cmd, check=False).returncode:
             raise SetupError(f"updating the suite in {dbname} failed: see the output above")
+    replica_args = []
+    if args.replica:
+        standby = Standby(db)
+        standby.start()
+        replica_args = standby.odoo_args()
+        say(f"read-only requests go to the {standby.describe()}")
     check_port_free(port)
     url = f"http://localhost:{port}"
     say(f"Odoo is starting on {url}  (database {dbname}, login admin / password admin; Ctrl-C to stop)")
-    cmd = odoo_cmd(py, location, db, dbname, f"--http-port={port}")
+    cmd = odoo_cmd(py, location, db, dbname, f"--http-port={port}", *replica_args)
     os.execv(py, cmd)
 
 
@@ -126,6 +134,9 @@ def cmd_pot(args):
 
 
 def cmd_stop(args):
+    standby = Standby()
+    if not standby.external and standby.running():
+        standby.stop()  # before its primary, which it streams from
     Database().stop()
 
 
@@ -133,6 +144,9 @@ def cmd_status(args):
     db = Database()
     say(f"state in {STATE}")
     say(f"{db.describe()}: {'running' if db.external or db.running() else 'not running'}")
+    standby = Standby(db)
+    if not db.external and (standby.pgdata / "PG_VERSION").exists():
+        say(f"{standby.describe()}: {'running' if standby.running() else 'not running'}")
 
 
 def cmd_pg(args):
@@ -154,6 +168,12 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="set up and serve Odoo with the suite on localhost:8069")
     run_parser.add_argument("--update", action="store_true", help="upgrade the suite's addons first (after a pull)")
+    run_parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="also start a hot standby of the private cluster (port 5440) and let Odoo serve its read-only"
+        " requests from it (db_replica_host)",
+    )
     run_parser.set_defaults(func=cmd_run)
     test = sub.add_parser("test", help="set up and run every test in a throwaway database")
     test.add_argument("--keep", action="store_true", help="keep the test database afterwards")
@@ -184,7 +204,7 @@ def main(argv=None):
     readme = sub.add_parser("readme", help="write each addon's README.rst from its readme/ fragments")
     readme.add_argument("--check", action="store_true", help="write nothing; exit 1 naming the stale README.rst")
     readme.set_defaults(func=cmd_readme)
-    sub.add_parser("stop", help="stop the private PostgreSQL cluster").set_defaults(func=cmd_stop)
+    sub.add_parser("stop", help="stop the private PostgreSQL cluster and its hot standby").set_defaults(func=cmd_stop)
     sub.add_parser("pg", help="start the private PostgreSQL cluster and say how to connect").set_defaults(func=cmd_pg)
     sub.add_parser("status", help="where the state and the cluster are, and whether it runs").set_defaults(
         func=cmd_status

@@ -5,6 +5,7 @@ import os
 import pwd
 import shutil
 import stat
+import time
 
 from ovtool.settings import CLUSTER_HOME, CLUSTER_OWNER, DB_ROLE, REPO, STATE, SetupError, say
 from ovtool.system import pg_bindir, run
@@ -36,6 +37,8 @@ def cluster_dir():
 
 
 class Database:
+    label = "private PostgreSQL cluster"
+
     def __init__(self):
         self.external = bool(os.environ.get("OV_DB_HOST"))
         self.cluster = cluster_dir()
@@ -151,7 +154,7 @@ class Database:
             shutil.chown(self.sockdir, self.owner)
             log.touch()
             shutil.chown(log, self.owner)
-        say(f"starting the private PostgreSQL cluster in {self.pgdata}")
+        say(f"starting the {self.label} in {self.pgdata}")
         res = self._pg(
             "pg_ctl", "-D", str(self.pgdata), "-l", str(log), "-w", "-t", "60",
             "-o", f"-k {self.sockdir} -p {self.port} -c listen_addresses=''",
@@ -180,21 +183,30 @@ class Database:
     def _ensure_role(self):
         """Create Odoo's role if missing: a run interrupted after initdb heals here."""
         # The role name travels as a psql variable; PostgreSQL quotes it (%I, :'role').
-        self._pg(
-            "psql", "-X", "-h", str(self.sockdir), "-p", self.port, "-U", "ov_admin", "-d", "postgres",
-            "-v", "ON_ERROR_STOP=1", "-v", f"role={DB_ROLE}",
-            stdin_text=CREATE_ROLE_SQL,
+        self.admin_psql(CREATE_ROLE_SQL, variables={"role": DB_ROLE})
+
+    def admin_psql(self, sql, dbname="postgres", variables=None):
+        """The unaligned output of ``sql`` run by the cluster's superuser
+        (ov_admin, a maintenance role Odoo never uses); fails loudly."""
+        args = []
+        for name, value in (variables or {}).items():
+            args += ["-v", f"{name}={value}"]
+        res = self._pg(
+            "psql", "-X", "-At", "-h", str(self.sockdir), "-p", self.port, "-U", "ov_admin", "-d", dbname,
+            "-v", "ON_ERROR_STOP=1", *args,
+            stdin_text=sql,
         )  # fmt: skip
+        return res.stdout.strip()
 
     def stop(self):
         if self.external:
             say("OV_DB_HOST is set: the external PostgreSQL server is not ours to stop")
             return
         if not self.running():
-            say("the private PostgreSQL cluster is not running")
+            say(f"the {self.label} is not running")
             return
         self._pg("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
-        say("private PostgreSQL cluster stopped")
+        say(f"{self.label} stopped")
 
     def _check_external(self):
         res = run(["psql", "-d", "postgres", "-Atc", "select 1"], check=False, capture=True, env=self.libpq_env())
@@ -224,3 +236,103 @@ class Database:
     def drop(self, dbname):
         run(["dropdb", "--if-exists", "--force", dbname], check=False, capture=True, env=self.libpq_env())
         shutil.rmtree(STATE / "data" / "filestore" / dbname, ignore_errors=True)
+
+
+class Standby(Database):
+    """A hot standby of the private cluster: a ``pg_basebackup`` of it in
+    .ov/replica/pgdata, streaming its WAL, read-only, on port 5440 with its
+    own socket folder. Odoo 19 sends its read-only requests there when given
+    ``--db_replica_host`` and ``--db_replica_port`` (``odoo_args``).
+
+    The primary needs nothing new: ``wal_level = replica`` and
+    ``max_wal_senders`` are PostgreSQL's defaults, and initdb's pg_hba.conf
+    lets local users open replication connections; the standby streams as
+    ov_admin, the cluster's superuser. No replication slot: a standby that
+    was stopped while the primary recycled the WAL it needs is rebuilt.
+    """
+
+    label = "hot standby of the private PostgreSQL cluster"
+    PORT = "5440"
+    STREAM_TIMEOUT = 20  # seconds for a restarted standby to stream again
+
+    def __init__(self, primary=None):
+        super().__init__()
+        self.primary = primary or Database()
+        self.cluster = self.primary.cluster / "replica"
+        self.pgdata = self.cluster / "pgdata"
+        self.sockdir = self.cluster / "run"
+        self.log = self.cluster / "postgresql.log"
+        self.port = self.PORT
+        self.host = str(self.sockdir)
+        self.user = self.primary.user
+        self.password = ""
+
+    def odoo_args(self):
+        return [f"--db_replica_host={self.host}", f"--db_replica_port={self.port}"]
+
+    def describe(self):
+        return f"{self.label} in {self.cluster} (port {self.port})"
+
+    def start(self):
+        """Start the primary, then the standby (built first if missing); idempotent."""
+        if self.external:
+            raise SetupError(
+                "a hot standby is built from the private cluster, and OV_DB_HOST names another server: "
+                "give Odoo --db_replica_host and --db_replica_port of your own standby instead"
+            )
+        self.primary.start()
+        if self.running():
+            self._check_standby()
+            return
+        self._check_stale_lock()
+        if (self.pgdata / "PG_VERSION").exists():
+            self._pg_start()
+            if self._wait_streaming():
+                return
+            say("the hot standby cannot catch up with the primary (its WAL is gone): building it again")
+            self._pg("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop")
+            shutil.rmtree(self.pgdata)
+        self._base_backup()
+        self._pg_start()
+        if not self._wait_streaming():
+            raise SetupError(f"the hot standby started but does not stream from the primary: see {self.log}")
+
+    def _base_backup(self):
+        wal_level = self.primary.admin_psql("SHOW wal_level")
+        if wal_level == "minimal":
+            raise SetupError("the private cluster has wal_level = minimal: set it to replica and restart it")
+        self.cluster.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.cluster, 0o755)
+        partial = self.cluster / "pgdata.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(mode=0o700)
+        if self.owner:
+            shutil.chown(partial, self.owner)
+        say(f"copying the private cluster into {self.pgdata} (pg_basebackup)")
+        # -R: standby.signal and primary_conninfo (the primary's socket, as ov_admin).
+        self._pg(
+            "pg_basebackup", "-h", str(self.primary.sockdir), "-p", self.primary.port, "-U", "ov_admin",
+            "-D", str(partial), "-R", "-X", "stream", "-c", "fast", "--no-sync",
+        )  # fmt: skip
+        # The primary's lock and pid file are not copied; its log settings are.
+        partial.rename(self.pgdata)
+
+    def _check_standby(self):
+        if self.admin_psql("SELECT pg_is_in_recovery()") != "t":
+            raise SetupError(f"the server in {self.pgdata} is not a standby (promoted?): stop it and remove the folder")
+
+    def _wait_streaming(self):
+        """Whether the standby, in recovery, streams from the primary within STREAM_TIMEOUT."""
+        self._check_standby()
+        deadline = time.monotonic() + self.STREAM_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.admin_psql("SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'") == "1":
+                return True
+            time.sleep(0.2)
+        return False
+
+    def _init(self):
+        raise SetupError("a hot standby is not created by initdb")  # start() builds it by pg_basebackup
+
+    def _ensure_role(self):
+        pass  # the standby is read-only: its roles are the primary's

@@ -1,0 +1,193 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+"""Reads on a replica, for real: a PostgreSQL hot standby of the private
+cluster (``ovtool.cluster.Standby``: ``pg_basebackup`` and streaming
+replication), a real Odoo server started on the test database with
+``--db_replica_host`` and ``--db_replica_port``, and over HTTP as admin:
+
+* the control tower's call (``order.visibility.get_control_tower_data``,
+  ``@api.readonly``) is served by the standby: its queries are in the
+  standby's statement log and not in the primary's, and Odoo did not fall
+  back to a read/write cursor;
+* a write (a partner created over JSON-RPC) reaches the primary, then shows
+  on the standby (replication works).
+
+The standby is left running for the next run (``./ov stop`` stops it); only
+committed data is read, and the partner is deleted at the end.
+"""
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from odoo.tests.common import get_db_name
+from odoo.tools import config
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from ovtool.cluster import Database, Standby  # noqa: E402 (the checkout's tooling, found through REPO)
+
+START_TIMEOUT = 90  # seconds for the Odoo server to answer /web/health
+REPLICATION_TIMEOUT = 15  # seconds for a commit on the primary to show on the standby
+CONTROL_TOWER_TABLE = '"order_visibility_exception"'  # read by the control tower's call, by nothing else here
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def log_size(path):
+    return path.stat().st_size if path.exists() else 0
+
+
+def log_since(path, offset):
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return fh.read().decode(errors="replace")
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class JsonRpc:
+    def __init__(self, url):
+        self.url = url
+        self.session = requests.Session()
+
+    def call(self, path, **params):
+        response = self.session.post(
+            f"{self.url}{path}", json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}, timeout=60
+        )
+        response.raise_for_status()
+        payload = response.json()
+        assert "error" not in payload, payload["error"]
+        return payload["result"]
+
+    def call_kw(self, model, method, *args, **kwargs):
+        return self.call(f"/web/dataset/call_kw/{model}/{method}", model=model, method=method, args=args, kwargs=kwargs)
+
+
+@pytest.fixture
+def standby():
+    primary = Database()
+    if primary.external:
+        pytest.skip("OV_DB_HOST names an external server: the hot standby is built from the private cluster")
+    replica = Standby(primary)
+    replica.start()
+    return replica
+
+
+@pytest.fixture
+def statement_logs(standby):
+    """Every statement of the test database logged, on both servers, for new
+    connections (a per-database setting, replicated to the standby)."""
+    dbname = get_db_name()
+    primary = standby.primary
+    primary.admin_psql('ALTER DATABASE :"db" SET log_min_duration_statement = 0', variables={"db": dbname})
+    try:
+        setting = (
+            "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+            "WHERE d.datname = :'db' AND 'log_min_duration_statement=0' = ANY(s.setconfig)"
+        )
+        wait_for(
+            lambda: standby.admin_psql(setting, variables={"db": dbname}) == "1",
+            REPLICATION_TIMEOUT,
+            "the logging setting on the standby",
+        )
+        yield
+    finally:
+        primary.admin_psql('ALTER DATABASE :"db" RESET log_min_duration_statement', variables={"db": dbname})
+
+
+@pytest.fixture
+def odoo_server(standby, statement_logs):
+    """An Odoo server on the test database, read-only requests on the standby."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="ov-replica-") as tmp:
+        logfile = Path(tmp) / "odoo.log"
+        cmd = [
+            sys.executable, "-m", "odoo", "server",
+            "-c", config["config"],
+            "-d", get_db_name(),
+            f"--db-filter=^{get_db_name()}$",
+            "--http-interface=127.0.0.1", f"--http-port={port}",
+            "--workers=0", "--max-cron-threads=0",
+            "--log-level=info", f"--logfile={logfile}",
+            *standby.odoo_args(),
+        ]  # fmt: skip
+        server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, cwd=REPO)
+        url = f"http://127.0.0.1:{port}"
+        try:
+
+            def healthy():
+                assert server.poll() is None, f"the Odoo server exited: see {logfile.read_text()[-2000:]}"
+                try:
+                    return requests.get(f"{url}/web/health", timeout=2).status_code == 200
+                except requests.RequestException:
+                    return False
+
+            wait_for(healthy, START_TIMEOUT, f"the Odoo server on {url}")
+            yield url, logfile
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def test_control_tower_read_on_the_standby_and_writes_on_the_primary(standby, odoo_server):
+    url, server_log = odoo_server
+    primary = standby.primary
+    dbname = get_db_name()
+    assert standby.admin_psql("SELECT pg_is_in_recovery()") == "t"
+
+    rpc = JsonRpc(url)
+    uid = rpc.call("/web/session/authenticate", db=dbname, login="admin", password="admin")["uid"]
+    assert uid
+
+    # The control tower's call: on the standby, and on the standby only.
+    primary_offset, standby_offset = log_size(primary.log), log_size(standby.log)
+    data = rpc.call_kw("order.visibility", "get_control_tower_data", {})
+    assert {"tiles", "stages", "service_levels", "queue"} <= set(data)
+    standby_statements = log_since(standby.log, standby_offset)
+    primary_statements = log_since(primary.log, primary_offset)
+    assert CONTROL_TOWER_TABLE in standby_statements, "the control tower's queries are not in the standby's log"
+    assert CONTROL_TOWER_TABLE not in primary_statements, "the control tower's queries reached the primary"
+    odoo_log = server_log.read_text()
+    assert "retrying with a read/write cursor" not in odoo_log, "the control tower's call wrote on the standby"
+    assert "Failed to open a readonly cursor" not in odoo_log
+
+    # A write: on the primary, then replicated to the standby.
+    marker = f"Replica probe {uuid.uuid4().hex}"
+    primary_offset = log_size(primary.log)
+    partner_id = rpc.call_kw("res.partner", "create", [{"name": marker}])[0]
+    try:
+        assert 'INSERT INTO "res_partner"' in log_since(primary.log, primary_offset)
+        query = "SELECT name FROM res_partner WHERE id = :'id'"
+        assert primary.psql(query, dbname, variables={"id": partner_id}) == marker
+        wait_for(
+            lambda: standby.psql(query, dbname, variables={"id": partner_id}) == marker,
+            REPLICATION_TIMEOUT,
+            "the new partner on the standby",
+        )
+    finally:
+        rpc.call_kw("res.partner", "unlink", [partner_id])
+    assert primary.psql(query, dbname, variables={"id": partner_id}) == ""
