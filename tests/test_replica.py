@@ -8,11 +8,14 @@ replication), a real Odoo server started on the test database with
   ``@api.readonly``) is served by the standby: its queries are in the
   standby's statement log and not in the primary's, and Odoo did not fall
   back to a read/write cursor;
+* so is the customer tracking API (``/order_visibility/track/<id>``, a
+  ``readonly=True`` route; its rate limit counts in the process's memory);
 * a write (a partner created over JSON-RPC) reaches the primary, then shows
   on the standby (replication works).
 
 The standby is left running for the next run (``./ov stop`` stops it); only
-committed data is read, and the partner is deleted at the end.
+committed data is read; the partner is deleted at the end, and an access
+token written for the tracking call is removed again.
 """
 
 import socket
@@ -38,6 +41,7 @@ from ovtool.cluster import Database, Standby  # noqa: E402 (the checkout's tooli
 START_TIMEOUT = 90  # seconds for the Odoo server to answer /web/health
 REPLICATION_TIMEOUT = 15  # seconds for a commit on the primary to show on the standby
 CONTROL_TOWER_TABLE = '"order_visibility_exception"'  # read by the control tower's call, by nothing else here
+TRACKING_TABLE = '"order_visibility_milestone"'  # read by the tracking API, by nothing else here
 
 
 def free_port():
@@ -171,8 +175,37 @@ def test_control_tower_read_on_the_standby_and_writes_on_the_primary(standby, od
     primary_statements = log_since(primary.log, primary_offset)
     assert CONTROL_TOWER_TABLE in standby_statements, "the control tower's queries are not in the standby's log"
     assert CONTROL_TOWER_TABLE not in primary_statements, "the control tower's queries reached the primary"
+
+    # The tracking API: an order's token (written for the test if it has none).
+    order_id, token = primary.psql("SELECT id, access_token FROM sale_order ORDER BY id LIMIT 1", dbname).split("|")
+    order_id = int(order_id)
+    written_token = not token
+    if written_token:
+        token = uuid.uuid4().hex
+        rpc.call_kw("sale.order", "write", [order_id], {"access_token": token})
+    try:
+        wait_for(
+            lambda: (
+                standby.psql("SELECT access_token FROM sale_order WHERE id = :'id'", dbname, variables={"id": order_id})
+                == token
+            ),
+            REPLICATION_TIMEOUT,
+            "the order's access token on the standby",
+        )
+        primary_offset, standby_offset = log_size(primary.log), log_size(standby.log)
+        response = requests.get(f"{url}/order_visibility/track/{order_id}", params={"access_token": token}, timeout=60)
+        assert response.status_code == 200, response.text
+        assert "milestones" in response.json()
+        assert TRACKING_TABLE in log_since(standby.log, standby_offset), "the tracking API's queries missed the standby"
+        assert TRACKING_TABLE not in log_since(primary.log, primary_offset), (
+            "the tracking API's queries hit the primary"
+        )
+    finally:
+        if written_token:
+            rpc.call_kw("sale.order", "write", [order_id], {"access_token": False})
+
     odoo_log = server_log.read_text()
-    assert "retrying with a read/write cursor" not in odoo_log, "the control tower's call wrote on the standby"
+    assert "retrying with a read/write cursor" not in odoo_log, "a read-only call wrote on the standby"
     assert "Failed to open a readonly cursor" not in odoo_log
 
     # A write: on the primary, then replicated to the standby.
