@@ -24,5 +24,10 @@ class OrderVisibilityWebhookAttempt(models.Model):
     error = fields.Char(readonly=True)
     success = fields.Boolean(readonly=True)
 
+    # The endpoint's derived health (order_visibility_webhook_endpoint_health.py):
+    # its last success, and its failed attempts after a given id.
+    _endpoint_success_idx = models.Index("(endpoint_id, id) WHERE success")
+    _endpoint_failure_idx = models.Index("(endpoint_id, id) WHERE success IS NOT TRUE")
+
     def write(self, vals):  # pylint: disable=method-required-super
         raise AccessError(self.env._("Webhook delivery attempts are a log and cannot be edited."))

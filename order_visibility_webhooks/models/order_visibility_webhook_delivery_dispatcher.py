@@ -33,8 +33,8 @@ def backoff_delay(attempt_count, rng=random):
 
 class OrderVisibilityWebhookDelivery(models.Model):
     """Dispatcher: claims due deliveries (``SKIP LOCKED``), sends them through
-    ``tools/outbound_http.py``, records attempts, backoff, dead-letter and the
-    endpoints' health. Runs as the scheduled action, which owns its cursor."""
+    ``tools/outbound_http.py``, records attempts (the endpoints' health is
+    derived from them), backoff, dead-letter and auto-disable. Runs as the scheduled action, which owns its cursor."""
 
     # One concern per file (see order_visibility_webhook_delivery.py), on purpose.
     _inherit = "order.visibility.webhook.delivery"  # pylint: disable=consider-merging-classes-inherited
@@ -170,29 +170,31 @@ class OrderVisibilityWebhookDelivery(models.Model):
                     for session in sessions.values():
                         session.close()
             self.env.cr.commit()  # pylint: disable=invalid-commit
-            self._record_health(health, now or fields.Datetime.now())
+            self._disable_failing_endpoints(health, now or fields.Datetime.now())
         return len(deliveries)
 
     @api.model
-    def _record_health(self, health, now):
-        """Update the endpoints' health in a short transaction of its own.
+    def _disable_failing_endpoints(self, health, now):
+        """After a batch: the endpoints that failed in it are disabled if their
+        failure streak is sustained, in a short transaction of its own.
 
-        Several dispatchers may finish a batch for the same endpoint at once:
-        under Odoo's repeatable-read isolation the second update of the row
-        fails to serialise, so it is retried on a fresh snapshot (the delivery
-        outcomes are already committed and are never redone).
+        The health itself is derived from the committed attempts (nothing is
+        written on the endpoint's row when a batch goes well, so workers never
+        update the same row on the normal path). Only the rare disable writes
+        it, under a ``SKIP LOCKED`` row lock: when another worker holds the
+        row or changed it since this snapshot (it disabled the endpoint), this
+        one leaves it alone; the outcomes are committed already, nothing is lost.
         """
-        for attempt in range(5):
-            try:
-                for endpoint_id, outcomes in health.items():
-                    self.env["order.visibility.webhook.endpoint"].browse(endpoint_id)._record_health(outcomes, now)
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                return
-            except psycopg2.errors.SerializationFailure:
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                if attempt == 4:
-                    _logger.warning("Webhook endpoint health not updated after 5 tries (concurrent dispatchers)")
+        failed = [endpoint_id for endpoint_id, outcomes in health.items() if not all(outcomes)]
+        if not failed:
+            return
+        try:
+            self.env["order.visibility.webhook.endpoint"].browse(failed)._disable_if_failing(now)
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            self.env.cr.rollback()
+            _logger.info("Webhook endpoints %s: another dispatcher is changing them; left to it", failed)
+        self.env.invalidate_all()
 
     def _send(self, sessions, now=None):
         """Send claimed deliveries (``sending``), per endpoint and in sequence order per order.
@@ -202,7 +204,8 @@ class OrderVisibilityWebhookDelivery(models.Model):
         dead-lettered unsent; after an attempt that timed out, the endpoint's
         other deliveries go back to pending untouched (retried next run).
 
-        Returns {endpoint id: [success of each attempt, in order]} for the health update.
+        Returns {endpoint id: [success of each attempt, in order]}: the endpoints
+        that failed are checked for auto-disable.
         """
         now = now or fields.Datetime.now()
         health = {}

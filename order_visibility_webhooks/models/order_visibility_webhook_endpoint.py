@@ -15,6 +15,7 @@ ENGINE_FIELDS = frozenset(
         "last_success_at",
         "consecutive_failures",
         "failing_since",
+        "health_reset_attempt_id",
         "disabled_reason",
     }
 )
@@ -71,10 +72,20 @@ class OrderVisibilityWebhookEndpoint(models.Model):
     # read by the dispatcher as superuser only.
     previous_secret = fields.Char(groups=fields.NO_ACCESS, copy=False)
     previous_secret_expires_at = fields.Datetime(readonly=True, copy=False)
-    # Health
-    last_success_at = fields.Datetime(readonly=True, copy=False)
-    consecutive_failures = fields.Integer(readonly=True, copy=False)
-    failing_since = fields.Datetime(readonly=True, copy=False)
+    # Health, derived from the attempt log (order_visibility_webhook_endpoint_health.py):
+    # the dispatcher never writes this row on its normal path.
+    last_success_at = fields.Datetime(compute="_compute_health", help="When the receiver last accepted an event.")
+    consecutive_failures = fields.Integer(
+        compute="_compute_health",
+        search="_search_consecutive_failures",
+        help="Failed attempts since the last success (or since the endpoint was last re-enabled).",
+    )
+    failing_since = fields.Datetime(compute="_compute_health", help="The first failed attempt of the current streak.")
+    health_reset_attempt_id = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Attempts up to this id no longer count in the failure streak (set when the endpoint is re-enabled).",
+    )
     disabled_reason = fields.Char(readonly=True, copy=False, tracking=True)
     delivery_ids = fields.One2many("order.visibility.webhook.delivery", "endpoint_id", string="Deliveries")
     pending_count = fields.Integer(compute="_compute_delivery_counts")
@@ -204,7 +215,7 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         result = super().write(vals)
         if reenabled:
             # Unarchived: a fresh start for its health, and its backlog is due now.
-            reenabled._write_internal({"disabled_reason": False, "consecutive_failures": 0, "failing_since": False})
+            reenabled._reset_health()
             reenabled._send_backlog()
         if {"active", "company_id", "event_types", "disabled_reason"} & set(vals):
             self.env.registry.clear_cache()

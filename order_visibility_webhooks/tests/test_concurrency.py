@@ -1,11 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 """Real cursors: events commit and roll back with their change; two dispatchers claim
-disjoint batches and deliver everything exactly once, in order.
+disjoint batches and deliver everything exactly once, in order; 2 and 4
+dispatchers share one endpoint with no hot row (its health is derived, not
+written), and a sustained failure disables it once however many see it.
 
 The outbox rows are committed by a dedicated set-up (other cursors cannot see
 the test's transaction) and removed afterwards.
 """
 
+import logging
 import threading
 from collections import defaultdict
 
@@ -67,6 +70,133 @@ class TestConcurrentDispatchers(LocalReceiverMixin, TransactionCase):
             env["ir.config_parameter"].set_param("order_visibility_webhooks.allow_private_targets", previous or False)
             cr.commit()  # pylint: disable=invalid-commit
         self.registry.clear_cache()
+
+    def _emit_more(self, orders, events_per_order):
+        """Commit ``orders`` more orders with ``events_per_order`` events each to the endpoint."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            new_orders = env["sale.order"].create([{"partner_id": self.ids["partner"]} for _i in range(orders)])
+            self.ids["orders"] += new_orders.ids
+            visibilities = env["order.visibility"]._ensure_for_orders(new_orders)
+            env["order.visibility.webhook.delivery"]._emit_events(
+                [
+                    {"visibility": visibility, "type": "order.status_changed", "data": {"step": step}}
+                    for step in range(events_per_order)
+                    for visibility in visibilities
+                ]
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def _run_workers(self, workers, limit):
+        """``workers`` dispatchers in threads, each on its own cursor as a cron
+        worker, until nothing is due; returns (exceptions raised, records that
+        odoo.sql_db and the dispatcher logged at WARNING or above)."""
+        errors, logged = [], []
+
+        class Capture(logging.Handler):
+            def emit(self, record):
+                logged.append(record)
+
+        capture = Capture(logging.WARNING)
+        loggers = [logging.getLogger("odoo.sql_db"), logging.getLogger("odoo.addons.order_visibility_webhooks")]
+        start = threading.Barrier(workers)
+
+        def worker():
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    Delivery, idle = env["order.visibility.webhook.delivery"], 0
+                    start.wait(timeout=60)
+                    while idle < 2:  # nothing claimed twice in a row: nothing is due
+                        idle = 0 if Delivery._dispatch_batch(limit=limit) else idle + 1
+                        cr.commit()  # pylint: disable=invalid-commit
+            except Exception as error:
+                errors.append(error)
+
+        for logger in loggers:
+            logger.addHandler(capture)
+        try:
+            threads = [threading.Thread(target=worker) for _i in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=300)
+        finally:
+            for logger in loggers:
+                logger.removeHandler(capture)
+        return errors, logged
+
+    def _endpoint_health(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            endpoint = (
+                env["order.visibility.webhook.endpoint"].with_context(active_test=False).browse(self.ids["endpoint"])
+            )
+            return {
+                "active": endpoint.active,
+                "last_success_at": endpoint.last_success_at,
+                "consecutive_failures": endpoint.consecutive_failures,
+                "disabled_reason": endpoint.disabled_reason,
+                "disabled_notes": len(endpoint.message_ids.filtered(lambda m: "consecutive failed" in (m.body or ""))),
+            }
+
+    def test_two_and_four_workers_share_one_endpoint_without_a_hot_row(self):
+        delivered = 0
+        waiting = ORDERS * EVENTS_PER_ORDER  # from setUp
+        for workers in (2, 4):
+            with self.subTest(workers=workers):
+                self._emit_more(orders=20, events_per_order=5)
+                waiting += 100
+                self.receiver.clear()
+                errors, logged = self._run_workers(workers, limit=4)
+                self.assertFalse(errors)
+                self.assertFalse(
+                    [r.getMessage() for r in logged], "no serialisation failure, nothing logged on the normal path"
+                )
+                delivered, waiting = delivered + waiting, 0
+                self.assertEqual(self._states(), {"delivered": delivered})
+                ids = [r["headers"]["webhook-id"] for r in self.receiver.received]
+                self.assertEqual(len(ids), len(set(ids)), "exactly once")
+                self.assertEqual(len(ids), 100 if workers == 4 else 120)
+                self.assertTrue(all(r["verified_with"] for r in self.receiver.received))
+                health = self._endpoint_health()
+                self.assertTrue(health["last_success_at"], "derived from the attempts")
+                self.assertEqual(health["consecutive_failures"], 0)
+
+    def test_sustained_failure_disables_the_endpoint_once_with_four_workers(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            Param = env["ir.config_parameter"]
+            previous = {
+                key: Param.get_param(key)
+                for key in (
+                    "order_visibility_webhooks.disable_after_failures",
+                    "order_visibility_webhooks.disable_after_minutes",
+                )
+            }
+            Param.set_param("order_visibility_webhooks.disable_after_failures", 1)
+            Param.set_param("order_visibility_webhooks.disable_after_minutes", 0)
+            cr.commit()  # pylint: disable=invalid-commit
+
+        def restore():
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                for key, value in previous.items():
+                    env["ir.config_parameter"].set_param(key, value or False)
+                cr.commit()  # pylint: disable=invalid-commit
+
+        self.addCleanup(restore)
+        self.receiver.mode = "error"
+        self.addCleanup(setattr, self.receiver, "mode", "ok")
+        errors, logged = self._run_workers(4, limit=2)
+        self.assertFalse(errors)
+        self.assertFalse([r.getMessage() for r in logged], "workers that lose the race say nothing above INFO")
+        health = self._endpoint_health()
+        self.assertFalse(health["active"])
+        self.assertIn("consecutive failed attempts", health["disabled_reason"])
+        self.assertEqual(health["disabled_notes"], 1, "disabled once, by one worker")
+        self.assertGreaterEqual(health["consecutive_failures"], 1)
+        self.assertFalse(self._states().get("delivered"))
 
     def _states(self):
         with self.registry.cursor() as cr:
