@@ -2,3 +2,4 @@
 from . import test_control_tower_data
 from . import test_control_tower_service_level
 from . import test_control_tower_ui
+from . import test_control_tower_readonly
