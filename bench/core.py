@@ -8,7 +8,10 @@ never passes or fails. Benchmarks, in this order:
                 benchmark database holds --orders of them, then one
                 reconciliation and one sweep to settle them (done once)
     reconcile   the nightly reconciliation over every order
-    sweep       the exception sweep over every open order
+    sweep       the exception sweep: the full pass of the nightly
+                reconciliation, then steady-state sweeps 15 min, 1 h, 6 h
+                and 1 day later (the orders due only), with the number of
+                due orders visited
     confirm     action_confirm of a 10-line order: without the suite, with
                 the suite (small database) and with the suite (bulk
                 database), interleaved in one run, with query counts
@@ -113,13 +116,65 @@ def bench_reconcile(env):
     say(f"  {seconds:.1f} s for {orders:,} orders ({orders / seconds:,.0f} orders/s), drift {drift}")
 
 
+# Steady-state sweeps measured this long after the full pass: one sweep
+# interval (the budget), then longer gaps, to show the cost follows the
+# orders due, not the orders in the database.
+SWEEP_HORIZONS = (("15 min", 15), ("1 h", 60), ("6 h", 360), ("1 day", 1440))
+
+
+def due_orders(env, at):
+    """How many orders a sweep at ``at`` visits: due, or with a snooze ended."""
+    cr = env.cr
+    cr.execute(
+        """SELECT count(*) FROM (
+               SELECT id FROM order_visibility WHERE next_check_at <= %s
+                UNION
+               SELECT visibility_id FROM order_visibility_exception
+                WHERE state = 'snoozed' AND snoozed_until <= %s) due""",
+        (at, at),
+    )
+    return cr.fetchone()[0]
+
+
 def bench_sweep(env):
-    say("sweep: exception sweep over every open order (budget 10 s)")
+    """The full pass (as the nightly reconciliation makes it, committed),
+    then steady-state sweeps as the scheduler would run them 15 minutes to a
+    day later: each from the same committed state, under a frozen clock,
+    rolled back (the scheduler's commits are left out)."""
+    from datetime import timedelta
+    from unittest.mock import patch
+
+    from freezegun import freeze_time
+
+    from odoo import fields
+
+    Visibility = env["order.visibility"]
+    orders = dataset(env)[0]
+    say(f"sweep: exception sweep at {orders:,} orders (budgets: full pass 10 s, steady state 2 s at 100,000)")
     env.invalidate_all()
-    stats, seconds = timed(env["order.visibility"]._cron_exception_sweep)
+    stats, seconds = timed(lambda: Visibility._sweep_exceptions(full=True))
     env.cr.commit()
     changes = ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items() if o or r) or "no change"
-    say(f"  {seconds:.2f} s ({changes})")
+    visibilities = Visibility.search_count([])
+    say(f"  full pass (nightly): {seconds:.2f} s, {visibilities:,} orders visited ({changes})")
+    started = fields.Datetime.now()
+    cron_class = type(env["ir.cron"])
+    for label, minutes in SWEEP_HORIZONS:
+        at = started + timedelta(minutes=minutes)
+        due = due_orders(env, at)
+        env.invalidate_all()
+        # Timed outside the frozen clock (freezegun freezes perf_counter too).
+        begin = time.perf_counter()
+        with (
+            freeze_time(at),
+            patch.object(cron_class, "_commit_progress", lambda self, processed=0, **kw: float("inf")),
+        ):
+            stats = Visibility._sweep_exceptions()
+            env.flush_all()
+        seconds = time.perf_counter() - begin
+        env.cr.rollback()
+        changes = ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items() if o or r) or "no change"
+        say(f"  steady state {label} later: {seconds:.2f} s, {due:,} due orders visited ({changes})")
     print_dataset(env)
 
 

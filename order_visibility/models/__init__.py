@@ -25,6 +25,7 @@ from . import order_visibility_exception_escalation
 from . import order_visibility_exception_service_level
 from . import order_visibility_return_detectors
 from . import order_visibility_exception_service_breach
+from . import order_visibility_next_check
 from . import order_visibility_approval
 from . import res_partner
 from . import sale_order

@@ -15,18 +15,28 @@ class OrderVisibilityException(models.Model):
 
     # Each detector returns {(visibility id, related model, related id):
     # {"detail": text, "owner_id": optional user id}} for the sweep
-    # (order.visibility._cron_exception_sweep).
+    # (order.visibility._sweep_exceptions). ``visibilities``: the orders to
+    # look at, those the sweep visits (None: every order).
 
     @api.model
     def _keys(self, visibilities, detail):
         return {(v.id, "", 0): {"detail": detail} for v in visibilities}
 
     @api.model
-    def _detect_late_shipment(self, now):
+    def _scope_domain(self, visibilities, field_name="id"):
+        """The domain restricting a detector's search to ``visibilities`` (None: no restriction)."""
+        return [] if visibilities is None else [(field_name, "in", visibilities.ids)]
+
+    @api.model
+    def _detect_late_shipment(self, now, visibilities=None):
         Visibility = self.env["order.visibility"]
         grace = Visibility._param("order_visibility.late_grace_hours")
         late = Visibility.search(
-            [("stage", "in", TO_SHIP_STAGES), ("promised_date", "<", now - timedelta(hours=grace))]
+            [
+                *self._scope_domain(visibilities),
+                ("stage", "in", TO_SHIP_STAGES),
+                ("promised_date", "<", now - timedelta(hours=grace)),
+            ]
         )
         return {
             (v.id, "", 0): {
@@ -38,30 +48,46 @@ class OrderVisibilityException(models.Model):
         }
 
     @api.model
-    def _detect_stale_quotation(self, now):
+    def _detect_stale_quotation(self, now, visibilities=None):
         Visibility = self.env["order.visibility"]
         days = Visibility._param("order_visibility.stale_quotation_days")
-        stale = Visibility.search([("stage", "=", "draft"), ("stage_since", "<", now - timedelta(days=days))])
+        stale = Visibility.search(
+            [
+                *self._scope_domain(visibilities),
+                ("stage", "=", "draft"),
+                ("stage_since", "<", now - timedelta(days=days)),
+            ]
+        )
         return self._keys(stale, self.env._("Quotation without progress for more than %(days)s days", days=days))
 
     @api.model
-    def _detect_stale_order(self, now):
+    def _detect_stale_order(self, now, visibilities=None):
         Visibility = self.env["order.visibility"]
         days = Visibility._param("order_visibility.stale_order_days")
         stale = Visibility.search(
-            [("stage", "in", OPEN_CONFIRMED_STAGES), ("stage_since", "<", now - timedelta(days=days))]
+            [
+                *self._scope_domain(visibilities),
+                ("stage", "in", OPEN_CONFIRMED_STAGES),
+                ("stage_since", "<", now - timedelta(days=days)),
+            ]
         )
         return self._keys(stale, self.env._("No stage change for more than %(days)s days", days=days))
 
     @api.model
-    def _detect_invoice_blocked(self, now):
+    def _detect_invoice_blocked(self, now, visibilities=None):
         Visibility = self.env["order.visibility"]
         days = Visibility._param("order_visibility.invoice_lag_days")
-        blocked = Visibility.search([("stage", "=", "shipped"), ("stage_since", "<", now - timedelta(days=days))])
+        blocked = Visibility.search(
+            [
+                *self._scope_domain(visibilities),
+                ("stage", "=", "shipped"),
+                ("stage_since", "<", now - timedelta(days=days)),
+            ]
+        )
         return self._keys(blocked, self.env._("Delivered more than %(days)s days ago, not invoiced", days=days))
 
     @api.model
-    def _detect_payment_overdue(self, now):
+    def _detect_payment_overdue(self, now, visibilities=None):
         """Posted customer invoices of orders, past due and not paid.
 
         One query from the overdue invoices to their orders' visibility
@@ -80,8 +106,10 @@ class OrderVisibilityException(models.Model):
                      JOIN sale_order_line line ON line.id = rel.order_line_id
                      JOIN order_visibility visibility ON visibility.sale_order_id = line.order_id
                     WHERE invoice.move_type = 'out_invoice' AND invoice.state = 'posted'
-                      AND invoice.payment_state IN ('not_paid', 'partial') AND invoice.invoice_date_due < %s""",
-                fields.Date.context_today(self),
+                      AND invoice.payment_state IN ('not_paid', 'partial') AND invoice.invoice_date_due < %s
+                      %s""",
+                fields.Date.context_today(self, now),
+                SQL() if visibilities is None else SQL("AND visibility.id = ANY(%s)", visibilities.ids),
             )
         )
         return {
@@ -92,11 +120,12 @@ class OrderVisibilityException(models.Model):
         }
 
     @api.model
-    def _detect_margin_exception(self, now):
+    def _detect_margin_exception(self, now, visibilities=None):
         Visibility = self.env["order.visibility"]
         minimum = Visibility._param("order_visibility.min_margin_percent")
         low = Visibility.search(
             [
+                *self._scope_domain(visibilities),
                 ("stage", "not in", ("draft", "pending_approval", "cancelled")),
                 ("margin_percent", "<", minimum),
                 ("sale_order_id.amount_untaxed", "!=", 0),
@@ -114,7 +143,7 @@ class OrderVisibilityException(models.Model):
         }
 
     @api.model
-    def _detect_supply_delay(self, now):
+    def _detect_supply_delay(self, now, visibilities=None):
         """A purchase feeding an order waiting for stock is late.
 
         Late means: its planned arrival has passed, or it arrives after the
@@ -122,7 +151,9 @@ class OrderVisibilityException(models.Model):
         """
         Visibility = self.env["order.visibility"]
         detected = {}
-        waiting = Visibility.search([("stage", "in", ("awaiting_stock", "partially_shipped"))])
+        waiting = Visibility.search(
+            [*self._scope_domain(visibilities), ("stage", "in", ("awaiting_stock", "partially_shipped"))]
+        )
         for start in range(0, len(waiting), BATCH_SIZE):
             batch = waiting[start : start + BATCH_SIZE]
             facts = batch._stage_facts()
@@ -144,7 +175,7 @@ class OrderVisibilityException(models.Model):
         return detected
 
     @api.model
-    def _detect_fulfilment_review(self, now):
+    def _detect_fulfilment_review(self, now, visibilities=None):
         """Transfers of orders still open longer than the Settings threshold
         past their scheduled date, and credit holds left unresolved as long:
         the scheduled review of fulfilment."""
@@ -153,6 +184,7 @@ class OrderVisibilityException(models.Model):
         limit = now - timedelta(hours=hours)
         pickings = self.env["stock.picking"].search_fetch(
             [
+                *self._scope_domain(None if visibilities is None else visibilities.sale_order_id, "sale_id"),
                 ("sale_id", "!=", False),
                 ("picking_type_code", "!=", "incoming"),  # returns are not fulfilment
                 ("state", "in", ("waiting", "confirmed", "assigned")),
@@ -176,7 +208,12 @@ class OrderVisibilityException(models.Model):
             if p.sale_id.id in visibility_of
         }
         holds = self.search_fetch(
-            [("code", "=", "credit_hold"), ("state", "!=", "resolved"), ("opened_at", "<", limit)],
+            [
+                *self._scope_domain(visibilities, "visibility_id"),
+                ("code", "=", "credit_hold"),
+                ("state", "!=", "resolved"),
+                ("opened_at", "<", limit),
+            ],
             ["visibility_id", "opened_at"],
         )
         for hold in holds:

@@ -13,24 +13,29 @@ class OrderVisibilityException(models.Model):
     _inherit = "order.visibility.exception"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _detect_return_not_received(self, now):
+    def _detect_return_not_received(self, now, visibilities=None):
         days = self.env["order.visibility"]._param("order_visibility.return_receipt_days")
         if not days:
             return {}
-        return self._returns_waiting("requested", now - timedelta(days=days), days)
+        return self._returns_waiting("requested", now - timedelta(days=days), days, visibilities)
 
     @api.model
-    def _detect_refund_overdue(self, now):
+    def _detect_refund_overdue(self, now, visibilities=None):
         days = self.env["order.visibility"]._param("order_visibility.refund_days")
         if not days:
             return {}
-        return self._returns_waiting("received", now - timedelta(days=days), days)
+        return self._returns_waiting("received", now - timedelta(days=days), days, visibilities)
 
     @api.model
-    def _returns_waiting(self, return_state, since, days):
-        """{key: detail} of the orders in ``return_state`` since before ``since``: one search."""
+    def _returns_waiting(self, return_state, since, days, visibilities=None):
+        """{key: detail} of the orders (of ``visibilities``; None: all) in
+        ``return_state`` since before ``since``: one search."""
         waiting = self.env["order.visibility"].search_fetch(
-            [("return_state", "=", return_state), ("return_state_since", "<", since)],
+            [
+                *self._scope_domain(visibilities),
+                ("return_state", "=", return_state),
+                ("return_state_since", "<", since),
+            ],
             ["return_state_since"],
         )
         if return_state == "requested":

@@ -136,17 +136,23 @@ class OrderVisibility(models.Model):
         """When the goods can leave: now if nothing is short, else the
         latest planned arrival of the purchases feeding the short moves,
         else now plus the longest vendor lead time of the short products."""
+        return self._expected_ship_date_and_drift(now, open_moves)[0]
+
+    def _expected_ship_date_and_drift(self, now, open_moves):
+        """(``_expected_ship_date``, whether that date moves on with time):
+        counted from now, the slack of the order shrinks as time passes; set
+        by a purchase's planned arrival, it stays (see _next_checks)."""
         short = self._short_moves(open_moves)
         if not short:
-            return now
+            return now, True
         planned = self._feeding_purchase_lines(short).mapped("date_planned")
         if planned:
-            return max(planned)
+            return max(planned), False
         lead_days = max(
             (seller.delay for seller in short.product_id.seller_ids if seller.delay),
             default=0,
         )
-        return now + timedelta(days=lead_days)
+        return now + timedelta(days=lead_days), True
 
     @api.model
     def _feeding_purchase_lines(self, moves):

@@ -102,6 +102,7 @@ class OrderVisibility(models.Model):
         visibilities._update_waiting_on(facts)
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)
+        visibilities._mark_due()  # the next exception sweep visits them (order_visibility_next_check.py)
         if transitions:
             self._on_transitions(transitions)
         return transitions

@@ -7,7 +7,7 @@ import logging
 
 from odoo import api, fields, models
 
-from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY
+from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY, SWEEP_FULL_PASS_ABOVE
 
 _logger = logging.getLogger(__name__)
 
@@ -40,52 +40,96 @@ class OrderVisibility(models.Model):
 
     @api.model
     def _cron_exception_sweep(self):
-        """Open and auto-resolve the time-based exceptions of all open orders,
-        then refresh the risk of the orders still to ship.
+        """The scheduled exception sweep: the orders due only (``_sweep_exceptions``)."""
+        return self._sweep_exceptions()
 
-        Each condition is one indexed search over the stored visibility data;
-        running the sweep twice opens nothing the second time. A condition or
-        a batch that fails is rolled back, narrowed down to the orders it
-        fails on and the rest goes on; orders and checks that failed are
-        logged and counted in ``order_visibility.last_sweep_failures``. When the scheduler's time is up it stops; the
-        next run starts over (every step is idempotent).
+    @api.model
+    def _sweep_global_codes(self):
+        """Codes of the checks that are not per order (a customer's rate over
+        many orders): they run over every order at each sweep, cheaply."""
+        return {"service_level_breach"}
+
+    @api.model
+    def _due_for_sweep(self, now):
+        """(orders due at ``now``, their snoozed exceptions whose snooze has
+        ended): two indexed searches, whatever the number of open orders."""
+        due = self.search([("next_check_at", "<=", now)], order="id")
+        woken = self.env["order.visibility.exception"].search([("state", "=", "snoozed"), ("snoozed_until", "<=", now)])
+        return due | woken.visibility_id, woken
+
+    @api.model
+    def _sweep_exceptions(self, full=False):
+        """Open and auto-resolve the time-based exceptions of the orders due,
+        refresh their risk and schedule their next check.
+
+        An order is due when one of its time-based checks can have changed
+        its answer since the last visit (``next_check_at``: a promise passing,
+        a stage growing stale, a risk band edge, see ``_next_checks``), when
+        it changed (the engine and writes of what the checks read make it
+        due at once), or when a snooze of one of its exceptions ended (woken
+        here). ``full`` (the nightly reconciliation), or more orders due than
+        ``SWEEP_FULL_PASS_ABOVE``: every order, as one pass. Orders not
+        visited keep their exceptions untouched.
+
+        Each condition is one indexed search over the stored visibility data,
+        restricted to the orders visited; running the sweep twice opens
+        nothing the second time. A condition or a batch that fails is rolled
+        back, narrowed down to the orders it fails on and the rest goes on;
+        orders and checks that failed are logged, counted in
+        ``order_visibility.last_sweep_failures`` and stay due. When the
+        scheduler's time is up it stops; the orders not rescheduled stay due
+        and the next run starts over with them (every step is idempotent).
         """
         self = self.sudo()
         now = fields.Datetime.now()
         stats = {}
-        failed = self.browse()
+        failed = keep_due = self.browse()
         Exception_ = self.env["order.visibility.exception"]
+        scope, woken = (None, None) if full else self._due_for_sweep(now)
+        if scope is not None and len(scope) > SWEEP_FULL_PASS_ABOVE:
+            scope = None
+        if scope is None:
+            woken = Exception_.search([("state", "=", "snoozed"), ("snoozed_until", "<=", now)])
+        # A snooze ended: the exception is back in the queue (the escalation
+        # cron does the same for any the sweep has not woken yet).
+        woken.write({"state": "open", "snoozed_until": False, "woken_at": now})
         # One check per active exception type that has a time-based detector
         # (order.visibility.exception._detect_<code>), in the types' order.
         types = self.env["order.visibility.exception.type"].search_fetch([("code", "!=", False)], ["code"])
         codes = dict.fromkeys(types.mapped("code"))
+        global_codes = self._sweep_global_codes()
         checks = [
-            (code, getattr(Exception_, f"_detect_{code}")) for code in codes if hasattr(Exception_, f"_detect_{code}")
+            (code, getattr(Exception_, f"_detect_{code}"), None if code in global_codes else scope)
+            for code in codes
+            if hasattr(Exception_, f"_detect_{code}") and (code in global_codes or scope is None or scope)
         ]
         cron = self.env["ir.cron"]
-        # Slack shrinks with time: the risk of every order still to ship is refreshed.
-        to_ship = self.search([("stage", "in", (*OPEN_CONFIRMED_STAGES, "pending_approval"))])
-        risk_batches = [to_ship[start : start + BATCH_SIZE] for start in range(0, len(to_ship), BATCH_SIZE)]
-        time_left = cron._commit_progress(remaining=len(checks) + len(risk_batches))
+        # Visited: the orders due, or every order in a full pass. Their risk
+        # is refreshed (slack shrinks with time) and their next check written.
+        visited = self.search([("sale_order_id", "!=", False)], order="id") if scope is None else scope
+        batches = [visited[start : start + BATCH_SIZE] for start in range(0, len(visited), BATCH_SIZE)]
+        time_left = cron._commit_progress(remaining=len(checks) + len(batches))
         failed_checks = 0
-        for code, detect in checks:
+        for code, detect, check_scope in checks:
             try:
                 with self.env.cr.savepoint():
-                    detected = detect(now)
+                    detected = detect(now) if check_scope is None else detect(now, visibilities=check_scope)
             except Exception:
                 _logger.exception("order visibility sweep: detecting %s failed, the other checks go on", code)
                 failed_checks += 1
+                keep_due |= check_scope or self.browse()
                 detected = None
             if detected is not None:
                 try:
                     with self.env.cr.savepoint():
-                        stats[code] = tuple(map(len, Exception_._sync(code, detected, None)))
+                        stats[code] = tuple(map(len, Exception_._sync(code, detected, check_scope)))
                 except Exception:
                     _logger.exception("order visibility sweep (%s) failed: narrowing it down to orders", code)
                     # Each order's exceptions of this code are synchronised on their own.
-                    involved = (
-                        self.browse({key[0] for key in detected})
-                        | Exception_.search([("code", "=", code), ("state", "!=", "resolved")]).visibility_id
+                    involved = self.browse({key[0] for key in detected}) | (
+                        check_scope
+                        if check_scope is not None
+                        else Exception_.search([("code", "=", code), ("state", "!=", "resolved")]).visibility_id
                     )
 
                     def sync_some(visibilities, code=code, detected=detected):
@@ -99,14 +143,24 @@ class OrderVisibility(models.Model):
             time_left = cron._commit_progress(1)
             if not time_left:
                 break
-        for batch in risk_batches if time_left else []:
-            failed |= self._process_safely(batch, lambda visibilities: visibilities._update_risk(), "risk refresh")[0]
-            if not cron._commit_progress(1):
+
+        def refresh(visibilities):
+            to_ship = visibilities.filtered(lambda v: v.stage in (*OPEN_CONFIRMED_STAGES, "pending_approval"))
+            facts = to_ship._stage_facts() if to_ship else {}
+            to_ship._update_risk(facts)
+            # What failed stays due: the next sweep tries it again.
+            (visibilities - failed - keep_due)._schedule_next_check(now, facts)
+
+        for batch in batches if time_left else []:
+            failed |= self._process_safely(batch, refresh, "risk refresh")[0]
+            if not cron._commit_progress(len(batch)):
                 break
         failures = len(failed) + failed_checks
         self.env["ir.config_parameter"].set_param("order_visibility.last_sweep_failures", failures)
         (_logger.warning if failures else _logger.info)(
-            "order visibility sweep: %s; %s orders and %s checks failed",
+            "order visibility sweep (%s orders %s): %s; %s orders and %s checks failed",
+            len(visited),
+            "due" if scope is not None else "in a full pass",
             ", ".join(f"{code} +{o}/-{r}" for code, (o, r) in stats.items()),
             len(failed),
             failed_checks,
@@ -123,7 +177,10 @@ class OrderVisibility(models.Model):
         up the pass stops, saves where it is, and the next run resumes after
         the last order done.
         At the end, drift and failures are logged and kept in
-        ``order_visibility.last_drift`` and ``order_visibility.last_reconcile_failures``.
+        ``order_visibility.last_drift`` and ``order_visibility.last_reconcile_failures``,
+        then the exception sweep makes a full pass (``_sweep_exceptions``):
+        every check over every order, every next check rescheduled, so
+        nothing the orders due missed stays missed.
         """
         self = self.sudo()
         params = self.env["ir.config_parameter"]
@@ -162,4 +219,5 @@ class OrderVisibility(models.Model):
             totals["drift"],
             totals["failed"],
         )
+        self._sweep_exceptions(full=True)
         return totals["drift"]

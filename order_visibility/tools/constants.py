@@ -130,3 +130,6 @@ RETURN_STATES = [
 # Payment states of a customer invoice that leave nothing to collect once a
 # credit note exists (reversed: credited in full).
 SETTLED_STATES = (*PAID_STATES, "reversed")
+# More orders due than this at once (a threshold changed in Settings): the
+# exception sweep makes one pass over every order instead of listing them.
+SWEEP_FULL_PASS_ABOVE = 20_000
