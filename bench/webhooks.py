@@ -8,10 +8,15 @@ have ``order_visibility_webhooks`` and ``base_automation`` installed; the
 benchmark adds its own partner, product, endpoint and orders to it.
 
     throughput  deliveries/s of the dispatcher to a local keep-alive receiver
-                (another process), with 1 and with 2 dispatcher processes
+                (another process), with 1, 2 and 4 dispatcher processes on
+                one endpoint, each figure beside N times the one-worker
+                figure; serialisation failures in the workers' logs counted
     latency     commit-to-receipt p50/p95 through the real cron trigger: an
-                Odoo server with one cron thread is started on the database,
-                each event's commit wakes it with _trigger() (NOTIFY)
+                Odoo server with two cron threads is started on the database
+                (on OV_HTTP_PORT when it is free, else on a free port; the
+                benchmark stops, naming the port and the server's log, when
+                it does not answer /web/health), each event's commit wakes it
+                with _trigger() (NOTIFY)
     confirm     action_confirm of a quotation up to its commit, interleaved:
                 nothing / our emission to one endpoint / Odoo's native
                 "Send Webhook Notification" automation posting to the same
@@ -22,16 +27,25 @@ import argparse
 import json
 import multiprocessing
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BUDGETS = "budgets: >= 500 deliveries/s per worker, p95 <= 1 s, emitting <= 1.1x"
+BUDGETS = "budgets: >= 500 deliveries/s per worker, near-linear with more, p95 <= 1 s, emitting <= 1.1x"
+WORKERS = (1, 2, 4)
+SERVER_DEADLINE = 180  # seconds for the latency server to answer /web/health
+# What a serialisation failure looks like in an Odoo log (psycopg2's message,
+# Odoo's "bad query" line, the exception's class, the dispatcher's own debug
+# line for a claim that failed to serialise: an empty batch).
+SERIALISATION_MARKERS = ("could not serialize access", "SerializationFailure", "failed to serialise")
 
 
 def say(text=""):
@@ -87,13 +101,44 @@ class Receiver:
 # -- Odoo helpers --------------------------------------------------------------
 
 
-def odoo_env(config_path, dbname):
+def temp_path(prefix, suffix):
+    """The path of a new empty temporary file (its descriptor closed)."""
+    handle, path = tempfile.mkstemp(prefix=prefix, suffix=suffix)
+    os.close(handle)
+    return path
+
+
+def free_port(preferred=None):
+    """``preferred`` when nothing listens on it, else a port the system picks."""
+    for port in (preferred, 0) if preferred else (0,):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise OSError("no free TCP port")
+
+
+def serialisation_failures(log_path):
+    """Lines of an Odoo log that report a serialisation failure."""
+    try:
+        with open(log_path, errors="replace") as log:
+            return sum(1 for line in log if any(marker in line for marker in SERIALISATION_MARKERS))
+    except FileNotFoundError:
+        return 0
+
+
+def odoo_env(config_path, dbname, logfile=None):
     from odoo import api
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
     if not config.get("_bench_loaded"):
-        config.parse_config(["-c", config_path, "--log-level=warn"], setup_logging=True)
+        options = ["-c", config_path, "--log-level=warn"]
+        if logfile:  # a dispatcher worker: its warnings, and its serialisation failures (debug)
+            options += [f"--logfile={logfile}", "--log-handler=odoo.addons.order_visibility_webhooks:DEBUG"]
+        config.parse_config(options, setup_logging=True)
         config["_bench_loaded"] = True
     registry = Registry(dbname)
     return api.Environment(registry.cursor(), api.SUPERUSER_ID, {})
@@ -130,8 +175,9 @@ def make_visibilities(env, partner, count):
     return env["order.visibility"]._ensure_for_orders(orders)
 
 
-def _dispatch_worker(config_path, dbname, ready, go, result_queue):
-    env = odoo_env(config_path, dbname)
+def _dispatch_worker(where, ready, go, result_queue):
+    """``where``: (Odoo config path, database, this worker's log file)."""
+    env = odoo_env(*where)
     Delivery = env["order.visibility.webhook.delivery"]
     sessions, done, idle = {}, 0, 0
     ready.put(True)
@@ -149,18 +195,22 @@ def _dispatch_worker(config_path, dbname, ready, go, result_queue):
 
 
 def bench_throughput(args, env, receiver, partner, endpoint):
-    say(f"throughput: {args.deliveries} deliveries (5 events per order) to a local keep-alive receiver")
-    for workers in (1, 2):
+    say(f"throughput: {args.deliveries} deliveries (5 events per order) to one endpoint, a local keep-alive receiver")
+    rates, logs = {}, []
+    for workers in WORKERS:
         visibilities = make_visibilities(env, partner, args.deliveries // 5)
         emit(env, visibilities, 5)
         env.cr.commit()
         # Fresh processes (spawn: no connection inherited from this one), like
-        # cron workers; they load Odoo, then start together.
+        # cron workers; they load Odoo, then start together. Each logs to its
+        # own file (warnings and errors), read afterwards for serialisation failures.
         spawn = multiprocessing.get_context("spawn")
         queue, ready, go = spawn.Queue(), spawn.Queue(), spawn.Event()
+        worker_logs = [temp_path(f"bench-dispatch-{workers}w-", ".log") for _i in range(workers)]
+        logs += worker_logs
         procs = [
-            spawn.Process(target=_dispatch_worker, args=(args.config, args.db, ready, go, queue))
-            for _i in range(workers)
+            spawn.Process(target=_dispatch_worker, args=((args.config, args.db, log), ready, go, queue))
+            for log in worker_logs
         ]
         for proc in procs:
             proc.start()
@@ -178,34 +228,54 @@ def bench_throughput(args, env, receiver, partner, endpoint):
         )
         left = env.cr.fetchone()[0]
         split = " + ".join(str(done) for done, _t in results)
+        rates[workers] = total / busy
+        failures = sum(serialisation_failures(log) for log in worker_logs)
+        scaling = ""
+        if workers > 1:
+            linear = workers * rates[1]
+            times = {2: "twice", 4: "four times"}.get(workers, f"{workers} x")
+            scaling = f" = {rates[workers] / linear:.0%} of {times} one worker ({linear:,.0f}/s)"
         say(
-            f"  {workers} worker(s): {total} delivered ({split}) in {busy:.2f} s"
-            f" = {total / busy:,.0f} deliveries/s ({total / busy / workers:,.0f} per worker); not delivered: {left}"
+            f"  {workers} worker(s): {rates[workers]:,.0f} deliveries/s{scaling};"
+            f" {total} delivered ({split}) in {busy:.2f} s, {total / busy / workers:,.0f} per worker;"
+            f" not delivered: {left}; serialisation failures logged: {failures}"
         )
+    for log in logs:
+        os.unlink(log)
 
 
 def bench_latency(args, env, receiver, partner):
     say(f"latency: commit-to-receipt through the real cron trigger, {args.rounds} events one at a time")
-    conf = Path(tempfile.mkstemp(suffix=".conf")[1])
+    conf = Path(temp_path("bench-webhooks-", ".conf"))
     base = Path(args.config).read_text()
     lines = [
         line
         for line in base.splitlines()
-        if not line.startswith(("db_name", "dbfilter", "http_port", "max_cron_threads", "workers"))
+        if not line.startswith(("db_name", "dbfilter", "http_interface", "http_port", "max_cron_threads", "workers"))
     ]
+    port = free_port(args.http_port)
+    if port != args.http_port:
+        say(f"  port {args.http_port} is taken (./ov run serving?): the benchmark's server uses {port}")
+    log = Path(temp_path("bench-webhooks-server-", ".log"))
     lines += [
         f"db_name = {args.db}",
         f"dbfilter = ^{args.db}$",
-        f"http_port = {args.http_port}",
+        "http_interface = 127.0.0.1",
+        f"http_port = {port}",
         "max_cron_threads = 2",
     ]
     conf.write_text("\n".join(lines) + "\n")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "odoo", "-c", str(conf), "--log-level=warn"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(log, "w") as log_file:  # its log and anything it prints before logging starts
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "odoo", "-c", str(conf), "--log-level=warn"),
+                "--log-handler=odoo.addons.order_visibility_webhooks:DEBUG",  # claims that failed to serialise
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
+        wait_for_server(server, port, log)
         # Warm-up: the first events also wait for the server to load its
         # registry and to run the scheduled actions that were due.
         warmup = 5
@@ -223,6 +293,10 @@ def bench_latency(args, env, receiver, partner):
             while (received := receiver.receipts().get(event_id)) is None:
                 if time.monotonic() > deadline:
                     break
+                if server.poll() is not None:
+                    raise SystemExit(
+                        f"latency: the Odoo server on port {port} stopped (exit {server.returncode}): see {log}"
+                    )
                 time.sleep(0.005)  # a benchmark polls the receiver's log; tests never sleep
             if received is None:
                 say(f"  event {index}: not received within the deadline")
@@ -234,10 +308,38 @@ def bench_latency(args, env, receiver, partner):
             p50 = statistics.median(latencies)
             p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
             say(f"  p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
+        # The server runs two cron threads, both dispatchers of the same outbox.
+        failures = serialisation_failures(log)
+        say(f"  serialisation failures in the server's log: {failures}" + (f" (see {log})" if failures else ""))
+        if not failures:
+            log.unlink()
     finally:
         server.terminate()
         server.wait(timeout=30)
         conf.unlink()
+
+
+def wait_for_server(server, port, log):
+    """Until the Odoo server on ``port`` answers /web/health; a one-line SystemExit
+    naming the port and its log when it exits or does not answer in time."""
+    deadline = time.monotonic() + SERVER_DEADLINE
+    url = f"http://127.0.0.1:{port}/web/health"
+    while True:
+        if server.poll() is not None:
+            raise SystemExit(
+                f"latency: the Odoo server on port {port} exited at start (exit {server.returncode}): see {log}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                f"latency: the Odoo server on port {port} gave no /web/health answer in {SERVER_DEADLINE} s: see {log}"
+            )
+        time.sleep(0.5)  # a benchmark polls the server it started; tests never sleep
 
 
 def bench_confirm(args, env, receiver, fixture):

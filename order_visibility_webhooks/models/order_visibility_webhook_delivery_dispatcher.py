@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -87,15 +87,21 @@ class OrderVisibilityWebhookDelivery(models.Model):
         is delivered or dead, or taken in the same batch (sent first). Raw SQL:
         row locks with SKIP LOCKED are not expressible in the ORM; it runs as
         the dispatcher (superuser) with bound parameters only.
+
+        The claim runs in READ COMMITTED (``_read_committed``): a row another
+        worker claimed since this statement began is re-checked and skipped,
+        where Odoo's REPEATABLE READ would fail the whole claim to serialise
+        (an empty claim ends a cron run: with 4 workers, most of them).
         """
         now = now or fields.Datetime.now()
         # The dispatcher owns its cursor (a scheduled action's): each claim runs
-        # on a fresh snapshot and is committed before any HTTP is sent.
+        # in a transaction of its own, committed before any HTTP is sent.
         self.env.cr.commit()  # pylint: disable=invalid-commit
         try:
+            self._read_committed()
             self.env.flush_all()
-            # A serialisation failure here is expected under concurrency and
-            # handled below: not logged as a bad query.
+            # Kept as a safety net (a test's cursor stays in REPEATABLE READ):
+            # a serialisation failure is handled below, not logged as a bad query.
             self.env.cr.execute(
                 SQL(
                     """SELECT d.id FROM order_visibility_webhook_delivery d
@@ -147,9 +153,21 @@ class OrderVisibilityWebhookDelivery(models.Model):
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             # Another worker changed a candidate since our snapshot: try again next round.
             self.env.cr.rollback()
+            _logger.debug("Webhook claim failed to serialise (another dispatcher took a candidate): empty batch")
             ids = []
         self.env.invalidate_all()
         return self.browse(ids)
+
+    @api.model
+    def _read_committed(self):
+        """Run the transaction that begins now in READ COMMITTED (the first
+        statement after a commit). For the dispatcher's short claim and
+        auto-disable transactions only: each statement sees what other workers
+        committed, and ``SKIP LOCKED`` re-checks a row they changed instead of
+        failing to serialise. A test's cursor shares the test's transaction:
+        left as it is."""
+        if isinstance(self.env.cr, sql_db.Cursor):
+            self.env.cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
 
     @api.model
     def _dispatch_batch(self, limit=BATCH_SIZE, now=None, sessions=None):
@@ -181,19 +199,22 @@ class OrderVisibilityWebhookDelivery(models.Model):
         The health itself is derived from the committed attempts (nothing is
         written on the endpoint's row when a batch goes well, so workers never
         update the same row on the normal path). Only the rare disable writes
-        it, under a ``SKIP LOCKED`` row lock: when another worker holds the
-        row or changed it since this snapshot (it disabled the endpoint), this
-        one leaves it alone; the outcomes are committed already, nothing is lost.
+        it, under a ``SKIP LOCKED`` row lock in READ COMMITTED: when another
+        worker holds the row or has disabled the endpoint, this one leaves it
+        alone; the outcomes are committed already, nothing is lost.
         """
         failed = [endpoint_id for endpoint_id, outcomes in health.items() if not all(outcomes)]
         if not failed:
             return
         try:
+            self._read_committed()  # the row lock re-checks ``active`` rather than fail to serialise
             self.env["order.visibility.webhook.endpoint"].browse(failed)._disable_if_failing(now)
             self.env.cr.commit()  # pylint: disable=invalid-commit
         except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
             self.env.cr.rollback()
-            _logger.info("Webhook endpoints %s: another dispatcher is changing them; left to it", failed)
+            _logger.info(
+                "Webhook endpoints %s: auto-disable failed to serialise (another dispatcher); left to it", failed
+            )
         self.env.invalidate_all()
 
     def _send(self, sessions, now=None):

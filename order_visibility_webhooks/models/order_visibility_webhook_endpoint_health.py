@@ -109,12 +109,12 @@ class OrderVisibilityWebhookEndpoint(models.Model):
         the threshold of failed attempts, the first of them at least the
         configured minutes before ``now``); returns the endpoints disabled.
 
-        Called by the dispatcher, on a fresh transaction, after a batch with
-        failures. The rows are locked with ``FOR NO KEY UPDATE SKIP LOCKED`` first:
-        an endpoint another worker is disabling at this moment is skipped (it
-        is done there). A row changed since this transaction's snapshot
-        raises ``SerializationFailure`` (the dispatcher catches it: the other
-        worker did the job).
+        Called by the dispatcher, on a fresh READ COMMITTED transaction, after
+        a batch with failures. The rows are locked with ``FOR NO KEY UPDATE
+        SKIP LOCKED`` first: an endpoint another worker is disabling at this
+        moment is skipped (it is done there), one it has disabled no longer
+        matches ``active``. (Under REPEATABLE READ, a row changed since the
+        snapshot raises ``SerializationFailure``: the dispatcher catches it.)
         """
         Settings = self.env["res.config.settings"]
         threshold = Settings._get_webhook_param("order_visibility_webhooks.disable_after_failures")
