@@ -43,6 +43,8 @@ from ovtool.system import check_port_free, ensure_debian_packages
 
 
 def cmd_run(args):
+    if args.replica and Database().external:
+        Standby().start()  # says why not, before any set-up
     port = int(os.environ.get("OV_HTTP_PORT") or 8069)
     check_port_free(port)
     py, location, db = setup()

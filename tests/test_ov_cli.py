@@ -80,6 +80,13 @@ def test_taken_http_port(tmp_path):
     assert "OV_HTTP_PORT" in line
 
 
+def test_replica_of_an_external_server(tmp_path):
+    """The hot standby is a copy of the private cluster: with OV_DB_HOST there is none to copy."""
+    line = one_sentence_error(ov("run", "--replica", env={"OV_DB_HOST": "db.invalid"}, state_dir=tmp_path))
+    assert "OV_DB_HOST" in line
+    assert "--db_replica_host" in line
+
+
 def test_stale_postgresql_lock_file(tmp_path):
     """A cluster whose server died leaves postmaster.pid behind."""
     dead = subprocess.Popen(["true"])
