@@ -197,39 +197,58 @@ class OrderVisibilityException(models.Model):
         detected are resolved if the type auto-resolves. Returns (opened,
         resolved) recordsets. Idempotent: running it again changes nothing.
         """
+        return self._sync_many({code: detected}, scope)[code]
+
+    @api.model
+    def _sync_many(self, detected_by_code, scope):
+        """``_sync`` of several codes over one scope ({code: detected}):
+        the types and the open exceptions of all of them read in one query
+        each. Returns {code: (opened, resolved)}.
+        """
         self = self.sudo()
+        results = {code: (self.browse(), self.browse()) for code in detected_by_code}
         Type = self.env["order.visibility.exception.type"]
-        # Exceptions still open under any type of this code, archived ones
+        # Exceptions still open under any type of these codes, archived ones
         # included, are matched and resolved; new ones open under the type
         # their order's company uses.
         all_types = Type.with_context(active_test=False).search_fetch(
-            [("code", "=", code)], ["active", "company_id", "auto_resolve"]
+            [("code", "in", list(detected_by_code))], ["code", "active", "company_id", "auto_resolve"]
         )
         if not all_types:
-            return self.browse(), self.browse()
+            return results
         domain = [("type_id", "in", all_types.ids), ("state", "!=", "resolved")]
         if scope is not None:
             domain.append(("visibility_id", "in", scope.ids))
-        current = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state", "type_id"])
-        by_key = {(e.visibility_id.id, e.res_model, e.res_id): e for e in current}
-        to_open = [key for key in detected if key not in by_key]
-        opened = self.browse()
-        if to_open:
-            visibilities = self.env["order.visibility"].browse({key[0] for key in to_open})
-            company_of = {v.id: v.company_id.id for v in visibilities}
-            applicable = all_types._applicable(visibilities.company_id)
-            keys_by_type = defaultdict(list)
-            for key in to_open:
-                exception_type = applicable.get(company_of[key[0]])
-                if exception_type:
-                    keys_by_type[exception_type].append(key)
-            for exception_type, keys in keys_by_type.items():
-                opened |= self._open(exception_type, keys, detected)
-        resolved = current.filtered(
-            lambda e: e.type_id.auto_resolve and (e.visibility_id.id, e.res_model, e.res_id) not in detected
-        )
-        resolved._close(self.env._("Condition cleared (resolved automatically)."))
-        return opened, resolved
+        current_all = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state", "type_id"])
+        current_by_code = current_all.grouped(lambda e: e.type_id.code)
+        types_by_code = all_types.grouped("code")
+        for code, detected in detected_by_code.items():
+            code_types = types_by_code.get(code)
+            if not code_types:
+                continue
+            current = current_by_code.get(code, self.browse())
+            by_key = {(e.visibility_id.id, e.res_model, e.res_id): e for e in current}
+            to_open = [key for key in detected if key not in by_key]
+            opened = self.browse()
+            if to_open:
+                visibilities = self.env["order.visibility"].browse({key[0] for key in to_open})
+                company_of = {v.id: v.company_id.id for v in visibilities}
+                applicable = code_types._applicable(visibilities.company_id)
+                keys_by_type = defaultdict(list)
+                for key in to_open:
+                    exception_type = applicable.get(company_of[key[0]])
+                    if exception_type:
+                        keys_by_type[exception_type].append(key)
+                for exception_type, keys in keys_by_type.items():
+                    opened |= self._open(exception_type, keys, detected)
+            resolved = current.filtered(
+                lambda e, detected=detected: (
+                    e.type_id.auto_resolve and (e.visibility_id.id, e.res_model, e.res_id) not in detected
+                )
+            )
+            resolved._close(self.env._("Condition cleared (resolved automatically)."))
+            results[code] = (opened, resolved)
+        return results
 
     @api.model
     def _open(self, exception_type, keys, details):

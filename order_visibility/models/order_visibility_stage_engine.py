@@ -68,13 +68,11 @@ class OrderVisibility(models.Model):
         facts = visibilities._stage_facts()
         stages = visibilities._derive_stages(facts)
         now = fields.Datetime.now()
-        changed = defaultdict(self.browse)
         transition_vals = []
         for visibility in visibilities:
             new_stage = stages[visibility.id]
             if new_stage == visibility.stage:
                 continue
-            changed[new_stage] |= visibility
             elapsed = (now - visibility.stage_since).total_seconds() / 3600.0 if visibility.stage_since else 0.0
             transition_vals.append(
                 {
@@ -87,11 +85,13 @@ class OrderVisibility(models.Model):
                 }
             )
         transitions = self.env["order.visibility.transition"].create(transition_vals)
-        last_by_visibility = {t.visibility_id.id: t.id for t in transitions}
-        for stage, records in changed.items():
-            records.write({"stage": stage, "stage_since": now})
-        for visibility in visibilities.filtered(lambda v: v.id in last_by_visibility):
-            visibility.last_transition_id = last_by_visibility[visibility.id]
+        # One write per changed order (its own transition): the stage, since
+        # when and the transition together, so that what follows a write
+        # (automation rules' lookup, tracking) runs once per order.
+        for transition in transitions:
+            transition.visibility_id.write(
+                {"stage": transition.to_stage, "stage_since": now, "last_transition_id": transition.id}
+            )
         visibilities._sync_sale_order_stage()
         promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
         visibilities._update_promised_dates()
@@ -162,16 +162,16 @@ class OrderVisibility(models.Model):
                         "detail": self.env._("%(picking)s is short of %(detail)s", picking=picking.name, detail=detail)
                         + self._shortage_cause(short)
                     }
-        exceptions = self.env["order.visibility.exception"]
-        exceptions._sync("stock_shortage", detected, self)
         held = self.filtered(lambda v: v.credit_hold and v.stage not in CLOSED_STAGES)
-        exceptions._sync("credit_hold", {(v.id, "", 0): {"detail": v.credit_hold_reason} for v in held}, self)
         pending = self.approval_ids.filtered(lambda a: a.state == "pending")
-        exceptions._sync(
-            "approval_pending",
+        self.env["order.visibility.exception"]._sync_many(
             {
-                (a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a._exception_detail()}
-                for a in pending
+                "stock_shortage": detected,
+                "credit_hold": {(v.id, "", 0): {"detail": v.credit_hold_reason} for v in held},
+                "approval_pending": {
+                    (a.visibility_id.id, "order.visibility.approval", a.id): {"detail": a._exception_detail()}
+                    for a in pending
+                },
             },
             self,
         )

@@ -11,10 +11,10 @@ class OrderVisibilityTransition(models.Model):
     # The control tower's warehouse, sales team and customer priority
     # filters, stored on the transition (kept by the ORM from its order) so
     # that the throughput reads the transitions alone, without a join to
-    # every order.
-    warehouse_id = fields.Many2one(related="visibility_id.warehouse_id", store=True)
-    team_id = fields.Many2one(related="visibility_id.team_id", string="Sales Team", store=True)
-    customer_priority = fields.Selection(related="visibility_id.customer_priority", store=True)
+    # every order. Precomputed: written by the INSERT, not a later UPDATE.
+    warehouse_id = fields.Many2one(related="visibility_id.warehouse_id", store=True, precompute=True)
+    team_id = fields.Many2one(related="visibility_id.team_id", string="Sales Team", store=True, precompute=True)
+    customer_priority = fields.Selection(related="visibility_id.customer_priority", store=True, precompute=True)
 
     # The throughput: per series, the transitions of that series by date with
     # the filters (index-only range counts per day, see
