@@ -20,6 +20,9 @@ never passes or fails. Benchmarks, in this order:
                 cost next to Odoo's native webhook action)
     dashboard   the control tower's aggregated call (bench/dashboard.py),
                 no filter and one filter of each kind
+    install     installing the suite into a copy of the bulk database
+                without it, with the installation's progress lines
+                (bench/install.py; the copy without the suite is made once)
     portal      the customer portal over real HTTP (bench/portal.py): the
                 order page and its card as the demo's portal user, and the
                 tracking API, with the server's query counts
@@ -44,7 +47,9 @@ from odoo.service import server
 from odoo.tools import config
 
 _logger = logging.getLogger("order_visibility.bench")
-BENCHMARKS = ("generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels", "portal")
+BENCHMARKS = (
+    "generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels", "portal", "install",
+)  # fmt: skip
 
 
 def say(text=""):
@@ -286,6 +291,13 @@ def main(argv=None):
         webhooks = [sys.executable, str(script), f"--config={args.config}", f"--db={args.webhooks_db}"]
         subprocess.run(webhooks, check=False)
         only = [name for name in only if name != "webhooks"]
+        if not only:
+            return 0
+    if "install" in only:
+        # Odoo's own installation, in a copy of the bulk database.
+        script = Path(__file__).with_name("install.py")
+        subprocess.run([sys.executable, str(script), f"--config={args.config}", f"--db={args.db}"], check=False)
+        only = [name for name in only if name != "install"]
         if not only:
             return 0
     if "portal" in only:

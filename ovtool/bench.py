@@ -20,6 +20,7 @@ BENCH_NEEDS = {
     "dashboard": (BENCH_DB,),
     "service_levels": (BENCH_DB,),
     "portal": (BENCH_DB,),
+    "install": (BENCH_DB,),
 }
 
 
