@@ -1,5 +1,7 @@
 """PostgreSQL: a private cluster under .ov/, or the server given by OV_DB_*."""
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import pwd
@@ -281,6 +283,19 @@ class Standby(Database):
                 "give Odoo --db_replica_host and --db_replica_port of your own standby instead"
             )
         self.primary.start()
+        with self._lock():  # two test runs starting it at once: one builds, the other waits
+            self._start()
+
+    @contextlib.contextmanager
+    def _lock(self):
+        with (self.primary.cluster / "replica.lock").open("w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _start(self):
         if self.running():
             self._check_standby()
             return
