@@ -124,7 +124,7 @@ def bench_reconcile(env):
 # Steady-state sweeps measured this long after the full pass: one sweep
 # interval (the budget), then longer gaps, to show the cost follows the
 # orders due, not the orders in the database.
-SWEEP_HORIZONS = (("15 min", 15), ("1 h", 60), ("6 h", 360), ("1 day", 1440))
+SWEEP_HORIZONS = (("15 min", 15), ("1 h", 60), ("6 h", 360), ("12 h", 720), ("1 day", 1440))
 
 
 def due_orders(env, at):

@@ -6,17 +6,11 @@ orders that changed, not every open order (docs/dev/architecture.md)."""
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.tools import SQL
 
 from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, TO_SHIP_STAGES
-from .res_config_settings import PARAM_DEFAULTS
 
-# What the time-based checks read of the order itself: writing one of them
-# makes the order due at once (the engine's writes and anyone else's).
-CHECKED_FIELDS = frozenset(
-    {"stage", "stage_since", "promised_date", "margin_percent", "return_state", "return_state_since", "credit_hold"}
-)
 # Where the risk score changes band: the slack in days, rounded to 0.1,
 # falls under 3, under 1, under 0 (see _risk_factors).
 RISK_SLACK_EDGES_DAYS = (2.95, 0.95, -0.05)
@@ -37,33 +31,24 @@ class OrderVisibility(models.Model):
         "the exception sweep visits the order then. Empty when none can.",
     )
 
-    def write(self, vals):
-        if "next_check_at" not in vals and CHECKED_FIELDS.intersection(vals):
-            vals = {**vals, "next_check_at": fields.Datetime.now()}
-        return super().write(vals)
-
     def _mark_due(self):
-        """The orders of ``self`` changed: the next sweep visits them."""
-        if self:
-            self.write({"next_check_at": fields.Datetime.now()})
+        """The orders of ``self`` changed: the next sweep visits them (a
+        write only for those not due already)."""
+        now = fields.Datetime.now()
+        todo = self.filtered(lambda visibility: not visibility.next_check_at or visibility.next_check_at > now)
+        if todo:
+            todo.write({"next_check_at": now})
 
-    @api.model
-    def _mark_all_due(self):
-        """Every order is due at the next sweep (a threshold changed): one UPDATE."""
-        self.flush_model(["next_check_at"])
-        self.env.cr.execute(SQL("UPDATE order_visibility SET next_check_at = %s", fields.Datetime.now()))
-        self.invalidate_model(["next_check_at"])
-
-    def _schedule_next_check(self, now, facts=None):
+    def _schedule_next_check(self, now, facts=None, ship_dates=None):
         """Write ``next_check_at`` of the orders of ``self`` as seen at ``now``
         (``_next_checks``), where it changed: one UPDATE per batch.
 
         ``facts``: the stage facts of the orders (``_stage_facts``), when the
-        caller has them already.
+        caller has them already; ``ship_dates``: see ``_next_checks``.
         """
         for start in range(0, len(self), BATCH_SIZE):
             batch = self[start : start + BATCH_SIZE]
-            next_checks = batch._next_checks(now, facts)
+            next_checks = batch._next_checks(now, facts, ship_dates)
             rows = [
                 SQL("(%s, %s::timestamp)", visibility.id, next_checks[visibility.id] or None)
                 for visibility in batch
@@ -82,7 +67,7 @@ class OrderVisibility(models.Model):
             )
             batch.invalidate_recordset(["next_check_at"])
 
-    def _next_checks(self, now, facts=None):
+    def _next_checks(self, now, facts=None, ship_dates=None):
         """{visibility id: the earliest moment from ``now`` at which a
         time-based check of the order can change its answer, or False}.
 
@@ -93,7 +78,9 @@ class OrderVisibility(models.Model):
         planned date (supply delay), the slack crossing a band edge of the
         risk score, a return or a refund waiting too long. What changes by
         event (a stage, a margin, an invoice paid) makes the order due at
-        once instead (``CHECKED_FIELDS``, ``_mark_due``).
+        once instead (``_mark_due``). ``ship_dates``: a
+        dict filled with the dates the goods can leave ({visibility id:
+        date}), for the risk score to reuse (``_update_risk``).
         """
         param = self._param
         grace = timedelta(hours=param("order_visibility.late_grace_hours"))
@@ -124,10 +111,14 @@ class OrderVisibility(models.Model):
                     add(visibility.id, visibility.return_state_since + timedelta(days=return_days))
                 elif refund_days and visibility.return_state == "received":
                     add(visibility.id, visibility.return_state_since + timedelta(days=refund_days))
-        for visibility_id, due in self._invoice_due_dates(now):
+        # Quotations have no invoice; a paid order has every invoice paid.
+        invoiced = self.filtered(lambda v: v.stage not in ("draft", "paid"))
+        for visibility_id, due in invoiced._invoice_due_dates(now):
             # Overdue from the day after the due date (see _detect_payment_overdue).
             add(visibility_id, datetime.combine(due + timedelta(days=1), time.min))
-        self._add_fulfilment_review_checks(now, transfer_wait, add)
+        self.filtered(lambda v: v.stage not in ("draft", "cancelled"))._add_fulfilment_review_checks(
+            now, transfer_wait, add
+        )
         slack = self.filtered(lambda v: v.stage in SLACK_STAGES)
         if slack:
             facts = facts if facts is not None and all(v.sale_order_id.id in facts for v in slack) else None
@@ -139,6 +130,8 @@ class OrderVisibility(models.Model):
                         add(visibility.id, line.date_planned)
                 if visibility.promised_date:
                     ship_date, drifts = visibility._expected_ship_date_and_drift(now, open_moves)
+                    if ship_dates is not None:
+                        ship_dates[visibility.id] = ship_date
                     if drifts:
                         # Slack = promise - ship date, and the ship date moves on with time.
                         for edge in RISK_SLACK_EDGES_DAYS:
@@ -148,6 +141,8 @@ class OrderVisibility(models.Model):
     def _invoice_due_dates(self, now):
         """[(visibility id, due date)] of the posted, unpaid customer invoices
         of the orders of ``self`` not due yet: one query."""
+        if not self:
+            return []
         self.env["account.move"].flush_model(["move_type", "state", "payment_state", "invoice_date_due"])
         self.env["account.move.line"].flush_model(["move_id"])
         self.env["sale.order.line"].flush_model(["order_id", "invoice_lines"])
@@ -208,35 +203,17 @@ class OrderVisibilityException(models.Model):
         return super()._notify_change(event)
 
 
-class IrConfigParameter(models.Model):
-    _inherit = "ir.config_parameter"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(vals_list)
-        if any(vals.get("key") in PARAM_DEFAULTS for vals in vals_list):
-            self.env["order.visibility"].sudo()._mark_all_due()
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        # A threshold of the checks moved (Settings, or by hand): every order is due.
-        if "value" in vals and any(key in PARAM_DEFAULTS for key in self.mapped("key")):
-            self.env["order.visibility"].sudo()._mark_all_due()
-        return res
-
-
 class PurchaseOrderLine(models.Model):
     _inherit = "purchase.order.line"
 
-    def write(self, vals):
-        res = super().write(vals)
-        if "date_planned" in vals:
-            # The orders the purchase feeds (supply delay, risk): due at once.
-            moves = self.move_ids | self.move_dest_ids
-            while dest := moves.move_dest_ids - moves:
-                moves |= dest
-            orders = moves.sale_line_id.order_id | moves.picking_id.sale_id
-            if orders:
-                self.env["order.visibility"].sudo().search([("sale_order_id", "in", orders.ids)])._mark_due()
+    def _update_move_date_deadline(self, new_date):
+        # The planned date moved: the orders the purchase feeds are due
+        # (supply delay, risk).
+        res = super()._update_move_date_deadline(new_date)
+        moves = self.move_ids | self.move_dest_ids
+        while dest := moves.move_dest_ids - moves:
+            moves |= dest
+        orders = moves.sale_line_id.order_id | moves.picking_id.sale_id
+        if orders:
+            self.env["order.visibility"].sudo().search([("sale_order_id", "in", orders.ids)])._mark_due()
         return res

@@ -20,10 +20,11 @@ EXPEDITED_POINTS = -20
 class OrderVisibility(models.Model):
     _inherit = "order.visibility"  # pylint: disable=consider-merging-classes-inherited
 
-    def _update_risk(self, facts=None):
+    def _update_risk(self, facts=None, ship_dates=None):
         """Write the advisory 0-100 score of missing the promised date and
-        its reasons (``_risk_factors``), where they changed."""
-        factors = self._risk_factors(facts)
+        its reasons (``_risk_factors``), where they changed. ``ship_dates``:
+        the dates the goods can leave when the caller has them already."""
+        factors = self._risk_factors(facts, ship_dates) if ship_dates else self._risk_factors(facts)
         changed = defaultdict(list)
         for visibility in self:
             score = self._risk_score(factors[visibility.id])

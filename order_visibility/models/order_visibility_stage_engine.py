@@ -110,7 +110,9 @@ class OrderVisibility(models.Model):
     @api.model
     def _ensure_for_orders(self, orders):
         """Visibility records of ``orders``, creating the missing ones."""
-        existing = self.search_fetch([("sale_order_id", "in", orders.ids)], ["sale_order_id", "stage", "stage_since"])
+        existing = self.search_fetch(
+            [("sale_order_id", "in", orders.ids)], ["sale_order_id", "stage", "stage_since", "next_check_at"]
+        )
         missing = orders - existing.sale_order_id
         if missing:
             existing |= self.create(

@@ -7,7 +7,14 @@ import logging
 
 from odoo import api, fields, models
 
-from ..tools.constants import BATCH_SIZE, OPEN_CONFIRMED_STAGES, RECONCILE_PROGRESS_KEY, SWEEP_FULL_PASS_ABOVE
+from ..tools.constants import (
+    BATCH_SIZE,
+    OPEN_CONFIRMED_STAGES,
+    RECONCILE_PROGRESS_KEY,
+    SWEEP_FULL_PASS_ABOVE,
+    THRESHOLDS_KEY,
+)
+from .res_config_settings import PARAM_DEFAULTS
 
 _logger = logging.getLogger(__name__)
 
@@ -67,8 +74,9 @@ class OrderVisibility(models.Model):
         a stage growing stale, a risk band edge, see ``_next_checks``), when
         it changed (the engine and writes of what the checks read make it
         due at once), or when a snooze of one of its exceptions ended (woken
-        here). ``full`` (the nightly reconciliation), or more orders due than
-        ``SWEEP_FULL_PASS_ABOVE``: every order, as one pass. Orders not
+        here). ``full`` (the nightly reconciliation), a threshold changed
+        since the last full pass (``THRESHOLDS_KEY``), or more orders due
+        than ``SWEEP_FULL_PASS_ABOVE``: every order, as one pass. Orders not
         visited keep their exceptions untouched.
 
         Each condition is one indexed search over the stored visibility data,
@@ -85,6 +93,11 @@ class OrderVisibility(models.Model):
         stats = {}
         failed = keep_due = self.browse()
         Exception_ = self.env["order.visibility.exception"]
+        params = self.env["ir.config_parameter"]
+        # A threshold changed since the last full pass (Settings, or by hand):
+        # any order's checks may answer otherwise, this pass visits them all.
+        thresholds = json.dumps({key: self._param(key) for key in sorted(PARAM_DEFAULTS)})
+        full = full or params.get_param(THRESHOLDS_KEY) != thresholds
         scope, woken = (None, None) if full else self._due_for_sweep(now)
         if scope is not None and len(scope) > SWEEP_FULL_PASS_ABOVE:
             scope = None
@@ -147,16 +160,22 @@ class OrderVisibility(models.Model):
         def refresh(visibilities):
             to_ship = visibilities.filtered(lambda v: v.stage in (*OPEN_CONFIRMED_STAGES, "pending_approval"))
             facts = to_ship._stage_facts() if to_ship else {}
-            to_ship._update_risk(facts)
+            ship_dates = {}
             # What failed stays due: the next sweep tries it again.
-            (visibilities - failed - keep_due)._schedule_next_check(now, facts)
+            (visibilities - failed - keep_due)._schedule_next_check(now, facts, ship_dates)
+            # The ship dates the next checks read, the risk score reads too.
+            to_ship._update_risk(facts, ship_dates)
 
+        done = 0
         for batch in batches if time_left else []:
             failed |= self._process_safely(batch, refresh, "risk refresh")[0]
+            done += len(batch)
             if not cron._commit_progress(len(batch)):
                 break
+        if scope is None and done == len(visited):
+            params.set_param(THRESHOLDS_KEY, thresholds)  # written only when they changed
         failures = len(failed) + failed_checks
-        self.env["ir.config_parameter"].set_param("order_visibility.last_sweep_failures", failures)
+        params.set_param("order_visibility.last_sweep_failures", failures)
         (_logger.warning if failures else _logger.info)(
             "order visibility sweep (%s orders %s): %s; %s orders and %s checks failed",
             len(visited),

@@ -119,7 +119,7 @@ class TestSweepDue(OrderVisibilityCommon):
         self.assertEqual(exception.state, "open", "the sweep wakes the exception when its snooze ends")
         self.assertEqual(exception.woken_at, now + timedelta(days=2, minutes=1))
 
-    def test_settings_change_makes_every_order_due(self):
+    def test_settings_change_makes_the_next_sweep_a_full_pass(self):
         now = fields.Datetime.now()
         order_a = self.ready_order(now + timedelta(days=20))
         order_b = self.ready_order(now + timedelta(days=20), company=self.company_b)
@@ -127,29 +127,35 @@ class TestSweepDue(OrderVisibilityCommon):
         visibilities = self.visibility(order_a) | self.visibility(order_b)
         self.assertEqual(visibilities.company_id, self.company | self.company_b)
         for visibility in visibilities:
-            self.assertGreater(visibility.next_check_at, now + timedelta(days=1))
+            self.assertGreater(visibility.next_check_at, now + timedelta(days=3), "next: stale after 7 days")
+        # Not due two days later: nothing is visited.
+        self.sweep(now + timedelta(days=2))
+        self.assertFalse(self.exceptions(order_a, "stale_order"))
         settings = self.env["res.config.settings"].create({"ov_stale_order_days": 1})
         settings.execute()
-        visibilities.invalidate_recordset()
-        for visibility in visibilities:
-            self.assertLessEqual(visibility.next_check_at, fields.Datetime.now())
-        # With the new threshold, both companies' orders are stale two days later.
-        self.sweep(now + timedelta(days=2))
+        # With the new threshold, the next sweep visits every order: both
+        # companies' orders are stale, and scheduled anew.
+        self.sweep(now + timedelta(days=2, minutes=1))
         self.assertTrue(self.exceptions(order_a, "stale_order"))
         self.assertTrue(self.exceptions(order_b, "stale_order"))
+        self.sweep(now + timedelta(days=2, minutes=2))
+        for visibility in visibilities:
+            self.assertGreater(visibility.next_check_at, now + timedelta(days=2, minutes=2))
 
     def test_sweep_with_nothing_due_costs_the_same_whatever_the_orders(self):
         now = fields.Datetime.now()
         self.ready_order(now + timedelta(days=20))
         self.sweep(now + timedelta(minutes=1))
+        self.sweep(now + timedelta(minutes=2))  # warm-up: parameters, access rules
         before = self.env.cr.sql_log_count
-        self.sweep(now + timedelta(minutes=2))
+        self.sweep(now + timedelta(minutes=3))
         queries = self.env.cr.sql_log_count - before
         for _i in range(5):
             self.ready_order(now + timedelta(days=20))
             self.ready_order(now + timedelta(days=20), company=self.company_b)
             self.create_order([(self.goods_b, 3)])
         self.flush()
-        self.sweep(now + timedelta(minutes=3))
+        self.sweep(now + timedelta(minutes=4))
+        self.sweep(now + timedelta(minutes=5))
         with self.assertQueryCount(queries):
-            self.sweep(now + timedelta(minutes=4))
+            self.sweep(now + timedelta(minutes=6))

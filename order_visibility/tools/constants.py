@@ -133,3 +133,6 @@ SETTLED_STATES = (*PAID_STATES, "reversed")
 # More orders due than this at once (a threshold changed in Settings): the
 # exception sweep makes one pass over every order instead of listing them.
 SWEEP_FULL_PASS_ABOVE = 20_000
+# The thresholds (Settings) the last full pass of the exception sweep ran
+# with: when they differ, the next sweep makes a full pass.
+THRESHOLDS_KEY = "order_visibility.sweep_thresholds"
