@@ -4,6 +4,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .sale_order import APPROVAL_MODE_KEY
 
+# cr.cache key of _approved_expedite_costs: {sale order id: cost}
+EXPEDITE_COSTS_KEY = "order_visibility.expedite_costs"
+
 APPROVAL_REASONS = [
     ("high_value", "High value"),
     ("low_margin", "Low margin"),
@@ -150,16 +153,47 @@ class OrderVisibilityApproval(models.Model):
     def _approved_expedite_costs(self, records):
         """{id: approved expedite cost, order currency} of ``records``: sales
         orders or their visibility records (the margin, the risk score and
-        the record's ``expedite_cost`` read it)."""
-        field_name = "sale_order_id" if records._name == "sale.order" else "visibility_id"
-        return {
-            record.id: cost
-            for record, cost in self._read_group(
-                [(field_name, "in", records.ids), ("reason", "=", "expedite"), ("state", "=", "approved")],
-                [field_name],
+        the record's ``expedite_cost`` read it).
+
+        Kept for the transaction per order (``cr.cache``, dropped by any
+        change of an approval): one pass of the engine reads the margin and
+        the risk of the same orders, a confirmation checks the margin first.
+        """
+        cr = self.env.cr
+        memo = cr.cache.get(EXPEDITE_COSTS_KEY)
+        if memo is None:
+            # Other transactions may approve costs once this one ends.
+            memo = cr.cache[EXPEDITE_COSTS_KEY] = {}
+            cr.postcommit.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
+            cr.postrollback.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
+        order_of = (
+            {order.id: order.id for order in records}
+            if records._name == "sale.order"
+            else {visibility.id: visibility.sale_order_id.id for visibility in records}
+        )
+        missing = [order_id for order_id in set(order_of.values()) if order_id not in memo]
+        if missing:
+            memo.update(dict.fromkeys(missing, 0.0))
+            for order, cost in self.sudo()._read_group(
+                [("sale_order_id", "in", missing), ("reason", "=", "expedite"), ("state", "=", "approved")],
+                ["sale_order_id"],
                 ["expedite_cost:sum"],
-            )
-        }
+            ):
+                memo[order.id] = cost
+        return {record_id: memo[order_id] for record_id, order_id in order_of.items() if memo[order_id]}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        return super().unlink()
 
     def _expedite_needs_manager(self):
         """Whether the expedite cost is above the amount Users may approve (company currency)."""

@@ -211,20 +211,18 @@ class OrderVisibilityException(models.Model):
         # Exceptions still open under any type of these codes, archived ones
         # included, are matched and resolved; new ones open under the type
         # their order's company uses.
-        all_types = Type.with_context(active_test=False).search_fetch(
-            [("code", "in", list(detected_by_code))], ["code", "active", "company_id", "auto_resolve"]
-        )
-        if not all_types:
+        ids_by_code = Type._ids_by_code(tuple(sorted(detected_by_code)))
+        code_of = {type_id: code for code, rows in ids_by_code.items() for type_id, _auto in rows}
+        auto_resolve = {type_id: auto for rows in ids_by_code.values() for type_id, auto in rows}
+        if not code_of:
             return results
-        domain = [("type_id", "in", all_types.ids), ("state", "!=", "resolved")]
+        domain = [("type_id", "in", list(code_of)), ("state", "!=", "resolved")]
         if scope is not None:
             domain.append(("visibility_id", "in", scope.ids))
         current_all = self.search_fetch(domain, ["visibility_id", "res_model", "res_id", "state", "type_id"])
-        current_by_code = current_all.grouped(lambda e: e.type_id.code)
-        types_by_code = all_types.grouped("code")
+        current_by_code = current_all.grouped(lambda e: code_of[e.type_id.id])
         for code, detected in detected_by_code.items():
-            code_types = types_by_code.get(code)
-            if not code_types:
+            if not ids_by_code[code]:
                 continue
             current = current_by_code.get(code, self.browse())
             by_key = {(e.visibility_id.id, e.res_model, e.res_id): e for e in current}
@@ -233,6 +231,9 @@ class OrderVisibilityException(models.Model):
             if to_open:
                 visibilities = self.env["order.visibility"].browse({key[0] for key in to_open})
                 company_of = {v.id: v.company_id.id for v in visibilities}
+                code_types = Type.with_context(active_test=False).browse(
+                    [type_id for type_id, _auto in ids_by_code[code]]
+                )
                 applicable = code_types._applicable(visibilities.company_id)
                 keys_by_type = defaultdict(list)
                 for key in to_open:
@@ -243,7 +244,7 @@ class OrderVisibilityException(models.Model):
                     opened |= self._open(exception_type, keys, detected)
             resolved = current.filtered(
                 lambda e, detected=detected: (
-                    e.type_id.auto_resolve and (e.visibility_id.id, e.res_model, e.res_id) not in detected
+                    auto_resolve[e.type_id.id] and (e.visibility_id.id, e.res_model, e.res_id) not in detected
                 )
             )
             resolved._close(self.env._("Condition cleared (resolved automatically)."))

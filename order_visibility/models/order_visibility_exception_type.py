@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..tools.constants import SEVERITIES
@@ -46,12 +46,31 @@ class OrderVisibilityExceptionType(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_company_of_user(vals.get("company_id"))
+        self.env.registry.clear_cache()  # _ids_by_code
         return super().create(vals_list)
 
     def write(self, vals):
         if "company_id" in vals:
             self._check_company_of_user(vals["company_id"])
+        if {"code", "active", "company_id", "auto_resolve"} & set(vals):
+            self.env.registry.clear_cache()  # _ids_by_code
         return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _ids_by_code
+        return super().unlink()
+
+    @api.model
+    @tools.ormcache("codes")
+    def _ids_by_code(self, codes):
+        """{code: ((type id, auto_resolve), ...)} of ``codes`` (a sorted
+        tuple), archived types included: what the engine's every pass
+        matches open exceptions with, kept in the registry's cache rather
+        than read again by each pass."""
+        types = (
+            self.sudo().with_context(active_test=False).search_fetch([("code", "in", codes)], ["code", "auto_resolve"])
+        )
+        return {code: tuple((t.id, t.auto_resolve) for t in types if t.code == code) for code in codes}
 
     def _check_company_of_user(self, company_id):
         """A type is put only in a company its author works in: a manager of

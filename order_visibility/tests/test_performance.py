@@ -51,7 +51,7 @@ class TestSetBasedEngine(OrderVisibilityCommon):
             self.env.invalidate_all()
             # As the sweep finds them: one search, one prefetch set.
             visibilities = self.env["order.visibility"].search([("id", "in", visibilities.ids)])
-            with self.assertQueryCount(10):
+            with self.assertQueryCount(9):
                 visibilities.sudo()._update_risk()  # as the sweep runs it
 
         with freeze_time("2026-06-01 09:00:00"):
