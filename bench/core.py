@@ -232,6 +232,10 @@ def confirm_once(env, customer, products):
         # visibility record exists, created right after that commit.
         env["order.visibility"]._recompute_new_quotations()
         env.cr.flush()
+    # Someone confirms it in a later request: nothing of this transaction in
+    # the caches (the registry's caches stay warm, as in a running server).
+    env.invalidate_all()
+    env.cr.cache.clear()
     queries = env.cr.sql_log_count
     started = time.perf_counter()
     order.action_confirm()
