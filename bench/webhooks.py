@@ -10,7 +10,10 @@ benchmark adds its own partner, product, endpoint and orders to it.
     throughput  deliveries/s of the dispatcher to a local keep-alive receiver
                 (another process), with 1, 2 and 4 dispatcher processes on
                 one endpoint, each figure beside N times the one-worker
-                figure; serialisation failures in the workers' logs counted
+                figure; serialisation failures in the workers' logs counted.
+                Then the same with a receiver that answers in 20 ms: the
+                workers wait on the network, not on this machine's CPUs, so
+                the scaling shows contention between them alone
     latency     commit-to-receipt p50/p95 through the real cron trigger: an
                 Odoo server with two cron threads is started on the database
                 (on OV_HTTP_PORT when it is free, else on a free port; the
@@ -42,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 BUDGETS = "budgets: >= 500 deliveries/s per worker, near-linear with more, p95 <= 1 s, emitting <= 1.1x"
 WORKERS = (1, 2, 4)
 SERVER_DEADLINE = 180  # seconds for the latency server to answer /web/health
+SLOW_RECEIVER_MS = 20  # the second throughput pass: a receiver a network away
 # What a serialisation failure looks like in an Odoo log (psycopg2's message,
 # Odoo's "bad query" line, the exception's class, the dispatcher's own debug
 # line for a claim that failed to serialise: an empty batch).
@@ -55,7 +59,7 @@ def say(text=""):
 # -- receiver (its own process: it must not share the dispatcher's GIL) ------
 
 
-def _receiver_main(port_queue, log_path):
+def _receiver_main(port_queue, log_path, delay):
     received = open(log_path, "a", buffering=1)
 
     class Handler(BaseHTTPRequestHandler):
@@ -68,6 +72,8 @@ def _receiver_main(port_queue, log_path):
         def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             received.write(f"{self.headers.get('webhook-id') or '-'} {time.time():.6f}\n")
+            if delay:
+                time.sleep(delay)  # a receiver across a network: the dispatcher waits, its CPU does not work
             self.send_response(200)
             self.send_header("Content-Length", "2")
             self.end_headers()
@@ -80,10 +86,10 @@ def _receiver_main(port_queue, log_path):
 
 
 class Receiver:
-    def __init__(self):
+    def __init__(self, delay=0.0):
         self.log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False).name
         queue = multiprocessing.Queue()
-        self.process = multiprocessing.Process(target=_receiver_main, args=(queue, self.log), daemon=True)
+        self.process = multiprocessing.Process(target=_receiver_main, args=(queue, self.log, delay), daemon=True)
         self.process.start()
         self.port = queue.get(timeout=10)
         self.url = f"http://127.0.0.1:{self.port}/hooks"
@@ -175,8 +181,8 @@ def make_visibilities(env, partner, count):
     return env["order.visibility"]._ensure_for_orders(orders)
 
 
-def _dispatch_worker(where, ready, go, result_queue):
-    """``where``: (Odoo config path, database, this worker's log file)."""
+def _dispatch_worker(where, batch, ready, go, result_queue):
+    """``where``: (Odoo config path, database, this worker's log file); ``batch``: deliveries per claim."""
     env = odoo_env(*where)
     Delivery = env["order.visibility.webhook.delivery"]
     sessions, done, idle = {}, 0, 0
@@ -184,7 +190,7 @@ def _dispatch_worker(where, ready, go, result_queue):
     go.wait()
     start = time.monotonic()
     while idle < 3:
-        claimed = Delivery._dispatch_batch(limit=200, sessions=sessions)
+        claimed = Delivery._dispatch_batch(limit=batch, sessions=sessions)
         done += claimed
         idle = 0 if claimed else idle + 1
     result_queue.put((done, time.monotonic() - start))
@@ -196,9 +202,35 @@ def _dispatch_worker(where, ready, go, result_queue):
 
 def bench_throughput(args, env, receiver, partner, endpoint):
     say(f"throughput: {args.deliveries} deliveries (5 events per order) to one endpoint, a local keep-alive receiver")
+    measure_throughput(args, env, (partner, endpoint), args.deliveries, batch=200)
+    # The local receiver answers at once: the workers then share this
+    # machine's CPUs with it and with PostgreSQL, and more workers cannot
+    # scale past the cores. A receiver that takes SLOW_RECEIVER_MS per answer
+    # (a network away) leaves the CPUs idle: what is left is contention
+    # between the workers (a hot row would show here).
+    slow = Receiver(delay=SLOW_RECEIVER_MS / 1000)
+    try:
+        endpoint.write({"url": slow.url})
+        env.cr.commit()
+        deliveries = args.deliveries // 5
+        # Batches of 50: 20 of them, so that 4 workers get an even share.
+        say(
+            f"throughput, receiver answering in {SLOW_RECEIVER_MS} ms (I/O-bound):"
+            f" {deliveries} deliveries, batches of 50"
+        )
+        measure_throughput(args, env, (partner, endpoint), deliveries, batch=50)
+    finally:
+        endpoint.write({"url": receiver.url})
+        env.cr.commit()
+        slow.stop()
+
+
+def measure_throughput(args, env, fixture, deliveries, batch):
+    """Deliveries/s with 1, 2 and 4 dispatcher processes; each beside N x one worker."""
+    partner, endpoint = fixture
     rates, logs = {}, []
     for workers in WORKERS:
-        visibilities = make_visibilities(env, partner, args.deliveries // 5)
+        visibilities = make_visibilities(env, partner, deliveries // 5)
         emit(env, visibilities, 5)
         env.cr.commit()
         # Fresh processes (spawn: no connection inherited from this one), like
@@ -209,7 +241,7 @@ def bench_throughput(args, env, receiver, partner, endpoint):
         worker_logs = [temp_path(f"bench-dispatch-{workers}w-", ".log") for _i in range(workers)]
         logs += worker_logs
         procs = [
-            spawn.Process(target=_dispatch_worker, args=((args.config, args.db, log), ready, go, queue))
+            spawn.Process(target=_dispatch_worker, args=((args.config, args.db, log), batch, ready, go, queue))
             for log in worker_logs
         ]
         for proc in procs:
