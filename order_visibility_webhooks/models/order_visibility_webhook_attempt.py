@@ -14,8 +14,9 @@ class OrderVisibilityWebhookAttempt(models.Model):
     delivery_id = fields.Many2one(
         "order.visibility.webhook.delivery", required=True, ondelete="cascade", index=True, readonly=True
     )
-    company_id = fields.Many2one(related="delivery_id.company_id", store=True, index=True)
-    endpoint_id = fields.Many2one(related="delivery_id.endpoint_id", store=True, index=True)
+    # Precomputed: written by the attempts' INSERT, not by an UPDATE of each batch at flush.
+    company_id = fields.Many2one(related="delivery_id.company_id", store=True, index=True, precompute=True)
+    endpoint_id = fields.Many2one(related="delivery_id.endpoint_id", store=True, index=True, precompute=True)
     attempted_at = fields.Datetime(required=True, readonly=True)
     number = fields.Integer("Attempt", readonly=True)
     status_code = fields.Integer(readonly=True)
