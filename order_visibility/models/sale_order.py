@@ -199,15 +199,16 @@ class SaleOrder(models.Model):
         margins = orders._visibility_margins()
         needed = {}
         for order in orders:
-            # Salespeople need no Order Visibility group to confirm: read the approvals as the engine.
-            approved = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved")
             reasons = []
             company = order.company_id
             amount = order._visibility_untaxed_in_company_currency()
             margin = margins.get(order.id, 0.0)
             figures = {"amount_company": amount, "margin_approved": margin}
 
-            def covered(reason, amount=amount, margin=margin, approved=approved):
+            def covered(reason, order=order, amount=amount, margin=margin):
+                # Read only when a threshold is reached (most orders reach none). Salespeople
+                # need no Order Visibility group to confirm: read the approvals as the engine.
+                approved = order.visibility_ids.approval_ids.filtered(lambda a: a.state == "approved")
                 return any(a._covers(amount, margin) for a in approved if a.reason == reason)
 
             if check_value and high_value and amount >= high_value and not covered("high_value"):

@@ -30,7 +30,7 @@ class TestSetBasedEngine(OrderVisibilityCommon):
     def _assert_reconcile_queries(self, orders):
         self._reconcile(orders)  # warm-up: parameters, access rules, xml ids
         self.env.invalidate_all()
-        with self.assertQueryCount(25):
+        with self.assertQueryCount(22):
             self._reconcile(orders)
 
     def test_recompute_cost_does_not_grow_with_orders(self):
