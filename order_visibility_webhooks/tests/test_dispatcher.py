@@ -144,7 +144,12 @@ class TestDispatcher(WebhookCommon):
         now = fields.Datetime.now()
         self.receiver.mode = "error"
         self.dispatch(now)
+        # Health is derived from the attempts (nothing written on the endpoint's row).
         self.assertEqual(endpoint.consecutive_failures, 3)
+        self.assertEqual(endpoint.failing_since, now)
+        self.assertFalse(endpoint.last_success_at)
+        Endpoint = self.env["order.visibility.webhook.endpoint"]
+        self.assertIn(endpoint, Endpoint.search([("consecutive_failures", ">", 0)]), "the Failing filter")
         self.assertTrue(endpoint.active, "three failures in one minute are not sustained yet")
         later = now + timedelta(minutes=15)
         self.dispatch(later)
@@ -170,6 +175,31 @@ class TestDispatcher(WebhookCommon):
             (deliveries | backlog).sorted("id").mapped("event_id"),
         )
         self.assertEqual(endpoint.consecutive_failures, 0)
+        self.assertFalse(endpoint.failing_since)
+        self.assertTrue(endpoint.last_success_at)
+        self.assertNotIn(endpoint, Endpoint.search([("consecutive_failures", ">", 0)]))
+
+    def test_reenabling_starts_a_fresh_failure_count(self):
+        self.env["ir.config_parameter"].set_param("order_visibility_webhooks.disable_after_failures", 2)
+        self.env["ir.config_parameter"].set_param("order_visibility_webhooks.disable_after_minutes", 10)
+        endpoint = self.create_endpoint()
+        for _i in range(2):
+            self.confirmed_order()
+        now = fields.Datetime.now()
+        self.receiver.mode = "error"
+        self.dispatch(now)
+        self.dispatch(now + timedelta(minutes=15))
+        self.assertFalse(endpoint.active)
+        self.assertEqual(endpoint.consecutive_failures, 4)
+        endpoint.active = True
+        self.assertEqual(endpoint.consecutive_failures, 0, "the failures before re-enabling no longer count")
+        # The backlog fails again two hours later: counted from the re-enabling,
+        # that is 2 failures in no time, not 6 over two hours.
+        later = now + timedelta(hours=2)
+        self.dispatch(later)
+        self.assertTrue(endpoint.active)
+        self.assertEqual(endpoint.consecutive_failures, 2)
+        self.assertEqual(endpoint.failing_since, later)
 
     def test_replay_resends_the_same_ids_and_bytes(self):
         endpoint = self.create_endpoint()
