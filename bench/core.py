@@ -9,9 +9,15 @@ never passes or fails. Benchmarks, in this order:
                 reconciliation and one sweep to settle them (done once)
     reconcile   the nightly reconciliation over every order
     sweep       the exception sweep: the full pass of the nightly
-                reconciliation, then steady-state sweeps 15 min, 1 h, 6 h
-                and 1 day later (the orders due only), with the number of
-                due orders visited
+                reconciliation, then steady-state sweeps 15 min, 1 h, 6 h,
+                12 h and 1 day later (--sweep-horizons, in minutes), each
+                visiting the orders due only, with their number. At other
+                sizes, on a copy of a benchmark database (PostgreSQL's
+                CREATE DATABASE ov_bench_300k TEMPLATE ov_bench, or
+                TEMPLATE ov_bench_small then -u of the suite for 10,000):
+                python bench/core.py --config=.ov/bench.conf
+                --db=ov_bench_300k --small-db=ov_bench_small
+                --base-db=ov_bench_base --orders=300000 generate sweep
     confirm     action_confirm of a 10-line order: without the suite, with
                 the suite (small database) and with the suite (bulk
                 database), interleaved in one run, with query counts
@@ -124,7 +130,7 @@ def bench_reconcile(env):
 # Steady-state sweeps measured this long after the full pass: one sweep
 # interval (the budget), then longer gaps, to show the cost follows the
 # orders due, not the orders in the database.
-SWEEP_HORIZONS = (("15 min", 15), ("1 h", 60), ("6 h", 360), ("12 h", 720), ("1 day", 1440))
+SWEEP_HORIZONS = (15, 60, 360, 720, 1440)  # minutes
 
 
 def due_orders(env, at):
@@ -141,7 +147,7 @@ def due_orders(env, at):
     return cr.fetchone()[0]
 
 
-def bench_sweep(env):
+def bench_sweep(env, horizons=SWEEP_HORIZONS):
     """The full pass (as the nightly reconciliation makes it, committed),
     then steady-state sweeps as the scheduler would run them 15 minutes to a
     day later: each from the same committed state, under a frozen clock,
@@ -164,7 +170,8 @@ def bench_sweep(env):
     say(f"  full pass (nightly): {seconds:.2f} s, {visibilities:,} orders visited ({changes})")
     started = fields.Datetime.now()
     cron_class = type(env["ir.cron"])
-    for label, minutes in SWEEP_HORIZONS:
+    for minutes in horizons:
+        label = f"{minutes} min" if minutes < 60 else f"{minutes / 60:g} h"
         at = started + timedelta(minutes=minutes)
         due = due_orders(env, at)
         env.invalidate_all()
@@ -283,6 +290,11 @@ def main(argv=None):
     parser.add_argument("--webhooks-db", default="ov_bench_webhooks", help="the suite and the demo, for webhooks")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--sweep-horizons",
+        default=",".join(map(str, SWEEP_HORIZONS)),
+        help="minutes after the full pass at which the sweep benchmark measures a steady-state sweep",
+    )
     parser.add_argument("only", nargs="*", help=f"benchmarks to run, among {', '.join(BENCHMARKS)} (default: all)")
     args = parser.parse_args(argv)
     unknown = set(args.only) - set(BENCHMARKS)
@@ -320,7 +332,7 @@ def main(argv=None):
         if "reconcile" in only:
             bench_reconcile(env)
         if "sweep" in only:
-            bench_sweep(env)
+            bench_sweep(env, [int(minutes) for minutes in args.sweep_horizons.split(",") if minutes])
         if "confirm" in only:
             envs = {
                 f"without the suite ({args.base_db})": open_env(args.base_db),
