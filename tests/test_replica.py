@@ -18,11 +18,8 @@ committed data is read; the partner is deleted at the end, and an access
 token written for the tracking call is removed again.
 """
 
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -30,61 +27,17 @@ import pytest
 import requests
 
 from odoo.tests.common import get_db_name
-from odoo.tools import config
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from ovtool.cluster import Database, Standby  # noqa: E402 (the checkout's tooling, found through REPO)
+from tests.odoo_nodes import JsonRpc, OdooNode, free_port, log_since, log_size, wait_for  # noqa: E402
 
-START_TIMEOUT = 90  # seconds for the Odoo server to answer /web/health
 REPLICATION_TIMEOUT = 15  # seconds for a commit on the primary to show on the standby
 CONTROL_TOWER_TABLE = '"order_visibility_exception"'  # read by the control tower's call, by nothing else here
 TRACKING_TABLE = '"order_visibility_milestone"'  # read by the tracking API, by nothing else here
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def log_size(path):
-    return path.stat().st_size if path.exists() else 0
-
-
-def log_since(path, offset):
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        return fh.read().decode(errors="replace")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-class JsonRpc:
-    def __init__(self, url):
-        self.url = url
-        self.session = requests.Session()
-
-    def call(self, path, **params):
-        response = self.session.post(
-            f"{self.url}{path}", json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}, timeout=60
-        )
-        response.raise_for_status()
-        payload = response.json()
-        assert "error" not in payload, payload["error"]
-        return payload["result"]
-
-    def call_kw(self, model, method, *args, **kwargs):
-        return self.call(f"/web/dataset/call_kw/{model}/{method}", model=model, method=method, args=args, kwargs=kwargs)
 
 
 @pytest.fixture
@@ -123,38 +76,22 @@ def statement_logs(standby):
 def odoo_server(standby, statement_logs):
     """An Odoo server on the test database, read-only requests on the standby."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="ov-replica-") as tmp:
-        logfile = Path(tmp) / "odoo.log"
-        cmd = [
-            sys.executable, "-m", "odoo", "server",
-            "-c", config["config"],
-            "-d", get_db_name(),
-            f"--db-filter=^{get_db_name()}$",
-            "--http-interface=127.0.0.1", f"--http-port={port}",
-            "--workers=0", "--max-cron-threads=0",
-            "--log-level=info", f"--logfile={logfile}",
+        node = OdooNode(
+            "odoo",
+            tmp,
+            "--http-interface=127.0.0.1",
+            f"--http-port={port}",
+            "--workers=0",
+            "--max-cron-threads=0",
             *standby.odoo_args(),
-        ]  # fmt: skip
-        server = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, cwd=REPO)
-        url = f"http://127.0.0.1:{port}"
+        )
         try:
-
-            def healthy():
-                assert server.poll() is None, f"the Odoo server exited: see {logfile.read_text()[-2000:]}"
-                try:
-                    return requests.get(f"{url}/web/health", timeout=2).status_code == 200
-                except requests.RequestException:
-                    return False
-
-            wait_for(healthy, START_TIMEOUT, f"the Odoo server on {url}")
-            yield url, logfile
+            node.start().wait_http(url)
+            yield url, node.log
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            node.stop()
 
 
 def test_control_tower_read_on_the_standby_and_writes_on_the_primary(standby, odoo_server):
@@ -164,8 +101,7 @@ def test_control_tower_read_on_the_standby_and_writes_on_the_primary(standby, od
     assert standby.admin_psql("SELECT pg_is_in_recovery()") == "t"
 
     rpc = JsonRpc(url)
-    uid = rpc.call("/web/session/authenticate", db=dbname, login="admin", password="admin")["uid"]
-    assert uid
+    rpc.login()
 
     # The control tower's call: on the standby, and on the standby only.
     primary_offset, standby_offset = log_size(primary.log), log_size(standby.log)
