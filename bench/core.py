@@ -36,6 +36,15 @@ never passes or fails. Benchmarks, in this order:
                 control tower's service-level strip, and the queries of
                 measuring one shipped order of 1 to 50 lines
                 (bench/service_levels.py)
+    load        many users at once (bench/load.py): N clients (default 8,
+                OV_LOAD_CLIENTS) through the whole flow (quotation,
+                confirmation, delivery, invoice, payment; OV_LOAD_ORDERS
+                each, default 10) on a prefork server (OV_LOAD_WORKERS,
+                default 4), without the suite (copy of the base database)
+                then with it and an active webhook endpoint (copy of the
+                small one): orders/s, p50/p95 per step, client errors by
+                class; then the outbox drained, every order's events and
+                stage checked
 """
 
 import argparse
@@ -55,6 +64,7 @@ from odoo.tools import config
 _logger = logging.getLogger("order_visibility.bench")
 BENCHMARKS = (
     "generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels", "portal", "install",
+    "load",
 )  # fmt: skip
 
 
@@ -314,6 +324,14 @@ def main(argv=None):
         script = Path(__file__).with_name("install.py")
         subprocess.run([sys.executable, str(script), f"--config={args.config}", f"--db={args.db}"], check=False)
         only = [name for name in only if name != "install"]
+        if not only:
+            return 0
+    if "load" in only:
+        # Two prefork servers on copies of the small and base databases, N HTTP clients.
+        script = Path(__file__).with_name("load.py")
+        load = [sys.executable, str(script), f"--config={args.config}"]
+        subprocess.run([*load, f"--suite-db={args.small_db}", f"--base-db={args.base_db}"], check=False)
+        only = [name for name in only if name != "load"]
         if not only:
             return 0
     if "portal" in only:

@@ -21,6 +21,7 @@ BENCH_NEEDS = {
     "service_levels": (BENCH_DB,),
     "portal": (BENCH_DB,),
     "install": (BENCH_DB,),
+    "load": (BENCH_SMALL_DB, BENCH_BASE_DB),  # copied, the copies dropped at the end
 }
 
 
