@@ -274,7 +274,7 @@ def nodes():
                 what=f"its gevent worker on port {gevent_port}",
             )
             for node in crons:
-                node.wait_until(lambda node=node: "polling for jobs" in log_since(node.log), what="its cron threads")
+                node.wait_until(lambda node=node: wake_crons() and woken(node), what="its cron threads woken")
             yield {"url": url, "ws_url": f"ws://127.0.0.1:{gevent_port}/websocket", "web": web, "crons": crons,
                    "fixture": fixture}  # fmt: skip
         finally:
@@ -282,6 +282,17 @@ def nodes():
                 node.stop()
             fixture.receiver.stop()
             fixture.tear_down()
+
+
+def wake_crons():
+    """NOTIFY the cron threads as ``_trigger()`` does (they otherwise poll
+    once a minute only)."""
+    committed(lambda env: env["ir.cron"]._notifydb())
+    return True
+
+
+def woken(node, offset=0):
+    return "polling for jobs (notified:" in log_since(node.log, offset)
 
 
 def drive_order(rpc, fixture):
@@ -375,7 +386,7 @@ def test_scheduled_pass_runs_once_per_interval_on_two_cron_nodes(nodes):
         wait_for(lambda after=after: sweep_runs(after) >= 1, TIMEOUT, f"the sweep's run of interval {interval}")
         for node, offset in zip(crons, offsets, strict=True):
             node.wait_until(
-                lambda node=node, offset=offset: "polling for jobs (notified:" in log_since(node.log, offset),
+                lambda node=node, offset=offset: woken(node, offset),
                 TIMEOUT,
                 f"woken for interval {interval}",
             )
