@@ -115,8 +115,7 @@ class OdooNode:
 
     def start(self):
         launcher = self.logdir / "odoo_launcher.py"
-        if not launcher.exists():
-            launcher.write_text(LAUNCHER)
+        launcher.write_text(LAUNCHER)
         dbname = get_db_name()
         cmd = [
             sys.executable, str(launcher),

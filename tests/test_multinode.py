@@ -25,10 +25,11 @@ not due while the nodes run (their next call is put back at the end), and
 what the test committed is removed at the end.
 """
 
+import contextlib
 import itertools
 import json
+import shutil
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -49,6 +50,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from ovtool.settings import STATE  # noqa: E402 (the checkout's tooling, found through REPO)
 from tests.odoo_nodes import JsonRpc, OdooNode, free_port, log_since, log_size, wait_for  # noqa: E402
 
 ORDERS = 6
@@ -240,13 +242,30 @@ class Fixture:
         env["order.visibility.cron.run"].search([("id", ">", self.max_cron_run_id)]).unlink()
 
 
+@contextlib.contextmanager
+def node_logs():
+    """The nodes' logs, kept after the run in .ov/test-multinode/<database>/
+    (a failure names them); those of runs older than a day are removed."""
+    root = STATE / "test-multinode"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if time.time() - old.stat().st_mtime > 86400:
+            shutil.rmtree(old, ignore_errors=True)
+    logdir = root / get_db_name()
+    shutil.rmtree(logdir, ignore_errors=True)
+    logdir.mkdir()
+    yield logdir
+
+
 @pytest.fixture(scope="module")
 def nodes():
     """The committed set-up, the receiver and the three nodes; all removed
     and stopped at the end."""
     fixture = Fixture()
-    http_port, gevent_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="ov-multinode-") as tmp:
+    http_port = gevent_port = free_port()
+    while gevent_port == http_port:
+        gevent_port = free_port()
+    with node_logs() as tmp:
         cron_logging = [
             "--log-handler=odoo.service.server:DEBUG",
             "--log-handler=odoo.addons.base.models.ir_cron:DEBUG",
