@@ -20,9 +20,10 @@ and the test shows that
   node's gevent port with an Order Visibility user's session cookie,
   subscribed as the web client subscribes, when an order is confirmed.
 
-Everything runs on committed data. Every other scheduled action is made
-not due while the nodes run (their next call is put back at the end), and
-what the test committed is removed at the end.
+Everything runs on committed data. Every scheduled action is made not due
+while the nodes run (their next and last calls are put back at the end), so
+the cron nodes run only what the test wakes; what the test committed is
+removed at the end.
 """
 
 import contextlib
@@ -148,7 +149,7 @@ class Fixture:
         self.max_trigger_id = self.max_cron_run_id = 0
         self.param = None
         self.added_to_group = False
-        self.endpoint_id = self.product_id = self.partner_id = None
+        self.endpoint_id = self.product_id = self.partner_id = self.warehouse_id = None
         self.order_ids = []
 
     def set_up(self, env):
