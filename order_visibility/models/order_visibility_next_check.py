@@ -32,12 +32,15 @@ class OrderVisibility(models.Model):
     )
 
     def _mark_due(self):
-        """The orders of ``self`` changed: the next sweep visits them (a
-        write only for those not due already)."""
+        """The orders of ``self`` changed: the next sweep visits them. One
+        UPDATE, for those not due already (a technical column: no tracking,
+        no automation rule to run, as ``_schedule_next_check``)."""
         now = fields.Datetime.now()
         todo = self.filtered(lambda visibility: not visibility.next_check_at or visibility.next_check_at > now)
         if todo:
-            todo.write({"next_check_at": now})
+            todo.flush_recordset(["next_check_at"])
+            self.env.cr.execute(SQL("UPDATE order_visibility SET next_check_at = %s WHERE id = ANY(%s)", now, todo.ids))
+            todo.invalidate_recordset(["next_check_at"])
 
     def _schedule_next_check(self, now, facts=None, ship_dates=None):
         """Write ``next_check_at`` of the orders of ``self`` as seen at ``now``
