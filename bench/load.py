@@ -76,6 +76,9 @@ SHARED_PRODUCTS = 3
 EXPECTED_STAGE = "paid"  # order_visibility/tools/constants.py: delivered, invoiced and paid
 # Odoo's retry line (odoo.service.model, INFO): "SERIALIZATION_FAILURE, 4 tries left, ..."
 RETRY_LINE = re.compile(r"(SERIALIZATION_FAILURE|DEADLOCK_DETECTED|LOCK_NOT_AVAILABLE), (\d+ tries left|maximum)")
+# The werkzeug line of a call:
+# "POST /web/dataset/call_kw/<model>/<method> HTTP/1.1" <status> - <queries> <query s> <other s>
+CALL_LINE = re.compile(r'"POST /web/dataset/call_kw/(\S+) HTTP/[\d.]+" \d{3} \S+ (\d+) ([\d.]+) ([\d.]+)')
 
 
 def say(text=""):
@@ -287,6 +290,7 @@ class Server:
             [
                 *(sys.executable, "-m", "odoo", "-c", str(self.conf), "--log-level=warn"),
                 "--log-handler=odoo.service.model:INFO",  # Odoo's retries of serialisation failures
+                "--log-handler=werkzeug:INFO",  # each call's queries and server time
                 f"--logfile={self.log}",
             ],
             stdout=subprocess.DEVNULL,
@@ -314,6 +318,16 @@ class Server:
                     f" in {SERVER_DEADLINE} s: see {self.log}"
                 )
             time.sleep(0.5)  # a benchmark polls the server it started; tests never sleep
+
+    def calls(self):
+        """Per model/method called: [(queries, server seconds)] from the werkzeug lines."""
+        found = defaultdict(list)
+        with open(self.log, errors="replace") as log:
+            for line in log:
+                match = CALL_LINE.search(line)
+                if match:
+                    found[match.group(1).split("#")[0]].append((int(match.group(2)), float(match.group(3)) + float(match.group(4))))
+        return found
 
     def retries(self):
         """Odoo's retries of concurrency errors logged so far, by error."""
@@ -455,7 +469,11 @@ def run_side(server, dbname, fixture, args, seed):
             pass
         ready.wait()
         count = 0
-        while (count < args.orders) if not args.duration else (time.monotonic() - window["start"] < args.duration):
+        while (
+            (count < max(1, args.orders // args.rounds))
+            if not args.duration
+            else (time.monotonic() - window["start"] < args.duration)
+        ):
             timings, error = {}, None
             try:
                 client.order(customer, products, rng, timings)
@@ -592,10 +610,17 @@ def main(argv=None):
     parser.add_argument("--suite-db", default="ov_bench_small", help="the suite and the demo scenario (copied)")
     parser.add_argument("--base-db", default="ov_bench_base", help="the same apps without the suite (copied)")
     parser.add_argument("--clients", type=int, default=int(os.environ.get("OV_LOAD_CLIENTS", "8")))
-    parser.add_argument("--orders", type=int, default=int(os.environ.get("OV_LOAD_ORDERS", "10")), help="per client")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=int(os.environ.get("OV_LOAD_ORDERS", "10")),
+        help="per client and side, split over the rounds",
+    )
     parser.add_argument("--duration", type=float, default=0, help="seconds per side instead of --orders")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("OV_LOAD_WORKERS", "4")))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("OV_LOAD_ROUNDS", "1")))
+    parser.add_argument(
+        "--rounds", type=int, default=int(os.environ.get("OV_LOAD_ROUNDS", "2")), help="alternating the sides"
+    )
     args = parser.parse_args(argv)
     options = read_options(args.config)
     copies = {"without": f"{args.base_db}_load", "with": f"{args.suite_db}_load"}
@@ -635,6 +660,15 @@ def main(argv=None):
         for side in ("without", "with"):
             label = f"{side} the suite ({copies[side]})"
             errors[side] = report(label, rates[side], results[side], servers[side].retries())
+        say("  per call, server side (werkzeug log, warm-up included): median queries and ms, without -> with")
+        calls = {side: servers[side].calls() for side in ("without", "with")}
+        for call in sorted(set(calls["without"]) | set(calls["with"])):
+            figures = []
+            for side in ("without", "with"):
+                values = calls[side].get(call) or [(0, 0.0)]
+                queries = statistics.median(q for q, _t in values)
+                figures.append(f"{queries:4.0f} q {statistics.median(t for _q, t in values) * 1000:6.0f} ms")
+            say(f"    {call:<48} {figures[0]}  ->  {figures[1]}")
         ratio = statistics.mean(rates["with"]) / statistics.mean(rates["without"])
         say(f"  throughput with/without: {ratio:.2f}x (budget >= 0.9x)")
         extra = errors["with"] - errors["without"]
@@ -644,8 +678,13 @@ def main(argv=None):
         else:
             say("  no client error with the suite that does not also happen without it")
         say("events and stages with the suite:")
-        check_suite(copies["with"], receiver, orders["with"], DRAIN_DEADLINE)
-        say(f"  server logs: {servers['without'].log} {servers['with'].log}; {load_average()}")
+        complete = check_suite(copies["with"], receiver, orders["with"], DRAIN_DEADLINE)
+        if complete and not any(errors.values()):
+            for server in servers.values():
+                server.log.unlink(missing_ok=True)
+            say(f"  {load_average()}")
+        else:  # kept to read the tracebacks
+            say(f"  server logs: {servers['without'].log} {servers['with'].log}; {load_average()}")
     finally:
         for server in servers.values():
             server.stop()
