@@ -326,7 +326,8 @@ class Server:
             for line in log:
                 match = CALL_LINE.search(line)
                 if match:
-                    found[match.group(1).split("#")[0]].append((int(match.group(2)), float(match.group(3)) + float(match.group(4))))
+                    seconds = float(match.group(3)) + float(match.group(4))
+                    found[match.group(1).split("#")[0]].append((int(match.group(2)), seconds))
         return found
 
     def retries(self):
