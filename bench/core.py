@@ -130,11 +130,29 @@ def bench_generate(env, orders):
 
 
 def bench_reconcile(env):
-    say("reconcile: nightly reconciliation over every order (budget 60 s for 100,000)")
+    say("reconcile: nightly reconciliation over every order (budget 15 s for 100,000), then its full exception pass")
     env.invalidate_all()
-    drift, seconds = timed(env["order.visibility"]._cron_reconcile)
+    # The two parts of the nightly job, timed apart: the recompute of every
+    # order, and the full exception pass it ends with (_sweep_exceptions).
+    model = type(env["order.visibility"])
+    sweep, spent = model._sweep_exceptions, []
+
+    def timed_sweep(self, *args, **kwargs):
+        result, seconds = timed(lambda: sweep(self, *args, **kwargs))
+        spent.append(seconds)
+        return result
+
+    model._sweep_exceptions = timed_sweep
+    try:
+        drift, seconds = timed(env["order.visibility"]._cron_reconcile)
+    finally:
+        model._sweep_exceptions = sweep
     orders = dataset(env)[0]
-    say(f"  {seconds:.1f} s for {orders:,} orders ({orders / seconds:,.0f} orders/s), drift {drift}")
+    recompute = seconds - sum(spent)
+    say(
+        f"  recompute {recompute:.1f} s for {orders:,} orders ({orders / recompute:,.0f} orders/s), drift {drift}; "
+        f"full exception pass {sum(spent):.1f} s; whole job {seconds:.1f} s"
+    )
 
 
 # Steady-state sweeps measured this long after the full pass: one sweep
