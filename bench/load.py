@@ -331,14 +331,20 @@ class Server:
         return found
 
     def retries(self):
-        """Odoo's retries of concurrency errors logged so far, by error."""
-        found = Counter()
+        """Odoo's retries of concurrency errors logged so far: by error and how
+        far they went (retried / last try / gave up), and the statements that failed."""
+        found, statements = Counter(), Counter()
         with open(self.log, errors="replace") as log:
             for line in log:
                 match = RETRY_LINE.search(line)
                 if match:
-                    found[match.group(1)] += 1
-        return found
+                    how = {"maximum": "gave up", "1 tries left": "last try"}.get(match.group(2), "retried")
+                    found[f"{match.group(1)} {how}"] += 1
+                elif "bad query: " in line:
+                    statement = " ".join(line.split("bad query: ", 1)[1].replace("\\n", " ").split())
+                    statement = statement.removeprefix("b'").removeprefix('b"').strip()
+                    statements[re.sub(r"ARRAY\[[\d,]*\]|VALUES \(.*", "...", statement)[:90]] += 1
+        return found, statements
 
     def stop(self):
         if self.process.poll() is None:
@@ -378,7 +384,8 @@ class Client:
         body = answer.json()
         if "error" in body:
             data = body["error"].get("data") or {}
-            raise RpcError(data.get("name") or body["error"].get("message"), (data.get("message") or "")[:300])
+            message = " ".join((data.get("message") or "").split())[:300]
+            raise RpcError(data.get("name") or body["error"].get("message"), message)
         return body["result"]
 
     def kw(self, model, method, args, context=None, **kwargs):
@@ -601,7 +608,10 @@ def report(label, rates, results, retries):
             say(f"    {step:<10} p50 {p50:7.0f} ms  p95 {p95:7.0f} ms  ({len(values)})")
     for (kind, step, name, message), count in errors.most_common():
         say(f"    error x{count} [{kind}] at {step}: {name}: {message}")
-    say(f"    Odoo's retries of concurrency errors (server log): {dict(retries) or 'none'}")
+    found, statements = retries
+    say(f"    Odoo's retries of concurrency errors (server log): {dict(found) or 'none'}")
+    for statement, count in statements.most_common(4):
+        say(f"      failed x{count}: {statement}")
     return Counter({(kind, name): count for (kind, _step, name, _m), count in errors.items()})
 
 
