@@ -41,9 +41,10 @@ never passes or fails. Benchmarks, in this order:
                 confirmation, delivery, invoice, payment; OV_LOAD_ORDERS
                 each, default 10) on a prefork server (OV_LOAD_WORKERS,
                 default 4), without the suite (copy of the base database)
-                then with it and an active webhook endpoint (copy of the
-                small one): orders/s, p50/p95 per step, client errors by
-                class; then the outbox drained, every order's events and
+                and with it and an active webhook endpoint (copy of the
+                small one), in alternating rounds (OV_LOAD_ROUNDS, 2):
+                orders/s, p50/p95 per step, client errors by class, Odoo's
+                retries; then the outbox drained, every order's events and
                 stage checked
 """
 
