@@ -33,8 +33,9 @@ over JSON-RPC (/web/dataset/call_kw), as a user would:
     pay         account.payment.register create (active_model/active_ids)
                 + action_create_payments
 
-One untimed order per client first (the workers load their registry), then
-``--orders`` per client (or orders for ``--duration`` seconds). Rounds
+In each round, one untimed order per client first (the workers load their
+registry), then the round's share of ``--orders`` per client (or orders
+for ``--duration`` seconds). Rounds
 alternate the sides (without/with, then with/without). Printed per side:
 orders/s, p50/p95 per step, client-visible errors by class (serialisation
 failure or deadlock surfacing after Odoo's retries, other), the retries the
@@ -685,7 +686,13 @@ def main(argv=None):
         extra = errors["with"] - errors["without"]
         if extra:
             for (kind, name), count in extra.items():
-                say(f"  error only with the suite (or more often): x{count} [{kind}] {name}")
+                if errors["without"][kind, name]:  # the same error, more often: tell the reader it is not new
+                    say(
+                        f"  error more often with the suite: [{kind}] {name}"
+                        f" x{errors['with'][kind, name]} with, x{errors['without'][kind, name]} without"
+                    )
+                else:
+                    say(f"  error only with the suite: x{count} [{kind}] {name}")
         else:
             say("  no client error with the suite that does not also happen without it")
         say("events and stages with the suite:")
