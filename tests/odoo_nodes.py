@@ -24,21 +24,9 @@ STOP_TIMEOUT = 30  # seconds for an Odoo server to stop after SIGTERM
 
 # ``python -m odoo`` cannot be re-executed by path (relative imports), and a
 # prefork server re-executes its sys.argv[0] for its gevent worker: the
-# nodes run this launcher instead. For the gevent worker it also lets gevent
-# find its plugins with importlib.metadata: gevent 22.10 (Odoo's pin for
-# Python 3.11) looks them up with pkg_resources, which in setuptools < 70
-# does not find distributions installed with normalised names (zope.interface
-# 7 and later: zope_interface-*.dist-info) and fails in patch_all().
+# nodes run this launcher instead. (That worker's gevent finds its plugins
+# through the zope.event and zope.interface releases requirements.txt pins.)
 LAUNCHER = """\
-import sys
-
-if sys.argv[1:2] == ["gevent"]:
-    import importlib.metadata
-
-    import gevent.events
-
-    gevent.events.iter_entry_points = lambda group: importlib.metadata.entry_points(group=group)
-
 from odoo.cli.command import main
 
 main()
