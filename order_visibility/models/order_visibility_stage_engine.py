@@ -108,7 +108,10 @@ class OrderVisibility(models.Model):
         visibilities._update_waiting_on(facts)
         visibilities._sync_event_exceptions(facts)
         visibilities._update_risk(facts)
-        visibilities._mark_due()  # the next exception sweep visits them (order_visibility_next_check.py)
+        # The next exception sweep visits the orders of the pass
+        # (order_visibility_next_check.py); a reconciliation ends with a full
+        # pass of its own, so only the orders it corrected.
+        (transitions.visibility_id if cause == "reconciliation" else visibilities)._mark_due()
         if transitions:
             self._on_transitions(transitions)
         return transitions
