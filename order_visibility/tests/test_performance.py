@@ -1,8 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from ..models import order_visibility_stage_engine
 from .common import OrderVisibilityCommon
 
 
@@ -58,3 +61,28 @@ class TestSetBasedEngine(OrderVisibilityCommon):
             assert_risk_queries(1)
             self.env.invalidate_all()
             assert_risk_queries(10)
+
+    def test_batch_facts_without_jit_are_the_same(self):
+        """A batch reads its facts without PostgreSQL's JIT (``JIT_OFF_ORDERS``
+        and more orders), the same facts, and gives the setting back."""
+
+        def facts(visibilities):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            found = {
+                order_id: (*fact[:3], fact.open_moves.ids, *fact[4:])
+                for order_id, fact in visibilities._stage_facts().items()
+            }
+            return found, self.env.cr.sql_log_count - before
+
+        visibilities = self._orders(3, stock_per_order=1).visibility_ids
+        self.env.cr.execute("SHOW jit")
+        jit = self.env.cr.fetchone()[0]
+        facts(visibilities)  # warm-up: what a first read caches beyond the records
+        one_by_one, queries = facts(visibilities)
+        with patch.object(order_visibility_stage_engine, "JIT_OFF_ORDERS", 2):
+            as_a_batch, batch_queries = facts(visibilities)
+        self.assertEqual(as_a_batch, one_by_one)
+        self.assertEqual(batch_queries, queries + 2, "SET LOCAL jit = off, then back to its default")
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone()[0], jit)
