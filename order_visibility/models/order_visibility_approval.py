@@ -159,6 +159,9 @@ class OrderVisibilityApproval(models.Model):
         change of an approval): one pass of the engine reads the margin and
         the risk of the same orders, a confirmation checks the margin first.
         """
+        # Pending changes of approvals reach the database first (dropping the
+        # costs kept, see _write_multi); nothing pending costs no query.
+        self.flush_model(["sale_order_id", "reason", "state", "expedite_cost"])
         cr = self.env.cr
         memo = cr.cache.get(EXPEDITE_COSTS_KEY)
         if memo is None:
@@ -182,18 +185,20 @@ class OrderVisibilityApproval(models.Model):
                 memo[order.id] = cost
         return {record_id: memo[order_id] for record_id, order_id in order_of.items() if memo[order_id]}
 
-    @api.model_create_multi
-    def create(self, vals_list):
+    # Any approval written to the database, created or deleted drops the
+    # transaction's expedite costs (read again by the next call). Private
+    # hooks of the ORM's low level: no public method to call over RPC.
+    def _create(self, data_list):
         self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
-        return super().create(vals_list)
+        return super()._create(data_list)
 
-    def write(self, vals):
+    def _write_multi(self, vals_list):
         self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
-        return super().write(vals)
+        return super()._write_multi(vals_list)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=True)
+    def _forget_expedite_costs(self):
         self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
-        return super().unlink()
 
     def _expedite_needs_manager(self):
         """Whether the expedite cost is above the amount Users may approve (company currency)."""

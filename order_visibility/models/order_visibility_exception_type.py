@@ -56,9 +56,9 @@ class OrderVisibilityExceptionType(models.Model):
             self.env.registry.clear_cache()  # _ids_by_code
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=True)
+    def _forget_ids_by_code(self):
         self.env.registry.clear_cache()  # _ids_by_code
-        return super().unlink()
 
     @api.model
     @tools.ormcache("codes")
