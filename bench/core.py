@@ -284,7 +284,7 @@ def confirm_once(env, customer, products):
 
 
 def bench_confirm(envs, rounds, warmup=3):
-    say(f"confirm: action_confirm of a 10-line order, {rounds} rounds interleaved (budget 1.05x, at most 8 extra queries)")
+    say(f"confirm: action_confirm of a 10-line order, {rounds} rounds interleaved (budget 1.05x, 8 extra queries)")
     fixtures = {label: confirm_fixture(env) for label, env in envs.items()}
     samples = {label: ([], []) for label in envs}
     for index in range(warmup + rounds):
