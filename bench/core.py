@@ -56,6 +56,8 @@ import sys
 import time
 from pathlib import Path
 
+from figures import say  # bench/ is the script's folder
+
 from odoo import api
 from odoo.fields import Command
 from odoo.modules.registry import Registry
@@ -67,10 +69,6 @@ BENCHMARKS = (
     "generate", "reconcile", "sweep", "confirm", "webhooks", "dashboard", "service_levels", "portal", "install",
     "load",
 )  # fmt: skip
-
-
-def say(text=""):
-    print(text, flush=True)
 
 
 def open_env(dbname):

@@ -28,19 +28,12 @@ import os
 import statistics
 import time
 
+from figures import percentile, say  # bench/ is the script's folder
+
 from odoo import api
 
 MEDIAN_BUDGET_MS = 100
 P95_BUDGET_MS = 200
-
-
-def say(text=""):
-    print(text, flush=True)
-
-
-def _percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _user(env):
@@ -118,7 +111,7 @@ def _measure(env, tower_env, user, backend_pid, rounds):
             queries.add(env.cr.sql_log_count - before)
         cpu_after = _cpu_seconds(backend_pid)
         cpu = f"{(cpu_after - cpu_before) * 1000 / rounds:>6.1f} ms" if cpu_before is not None else f"{'-':>9}"
-        median, p95 = statistics.median(timings), _percentile(timings, 0.95)
+        median, p95 = statistics.median(timings), percentile(timings, 0.95)
         verdict = "ok" if median <= MEDIAN_BUDGET_MS and p95 <= P95_BUDGET_MS else "OVER BUDGET"
         say(
             f"  {label:<20} {median:>6.1f} ms {p95:>6.1f} ms {max(timings):>6.1f} ms"

@@ -17,6 +17,7 @@ import sys
 import time
 
 import psycopg2
+from figures import say  # bench/ is the script's folder
 from psycopg2 import sql
 
 # What a customer installs (ovtool/settings.py PRODUCT_ADDONS).
@@ -27,10 +28,6 @@ PRODUCT_ADDONS = [
     "order_visibility_portal",
 ]
 PROGRESS = "installing on existing orders"
-
-
-def say(text=""):
-    print(text, flush=True)
 
 
 class Server:

@@ -68,6 +68,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+from figures import load_average, percentile, say  # bench/ is the script's folder
 
 STEPS = ("quotation", "confirm", "deliver", "invoice", "post", "pay")
 ADMIN_PASSWORD = "ov-load-bench"
@@ -80,20 +81,6 @@ RETRY_LINE = re.compile(r"(SERIALIZATION_FAILURE|DEADLOCK_DETECTED|LOCK_NOT_AVAI
 # The werkzeug line of a call:
 # "POST /web/dataset/call_kw/<model>/<method> HTTP/1.1" <status> - <queries> <query s> <other s>
 CALL_LINE = re.compile(r'"POST /web/dataset/call_kw/(\S+) HTTP/[\d.]+" \d{3} \S+ (\d+) ([\d.]+) ([\d.]+)')
-
-
-def say(text=""):
-    print(text, flush=True)
-
-
-def load_average():
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def free_port():

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import requests
+from figures import load_average, percentile, say  # bench/ is the script's folder
 
 ODOO = (sys.executable, "-m", "odoo")
 PAGE_MEDIAN_BUDGET_MS = 150
@@ -43,20 +44,6 @@ PORTAL_LOGIN = "harbor.portal"
 PORTAL_PASSWORD = "harbor-portal-demo"  # addons/order_visibility_demo/data/res_users_portal_data.xml
 # The werkzeug line of a request: "GET <path> HTTP/1.1" <status> - <queries> <query time> <other time>
 REQUEST_LINE = re.compile(r'"GET (\S+) HTTP/[\d.]+" (\d{3}) \S+ (\d+) [\d.]+ [\d.]+')
-
-
-def say(text=""):
-    print(text, flush=True)
-
-
-def load_average():
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def odoo_env(config_path, dbname):

@@ -33,10 +33,11 @@ The machine's load average is printed first and last: wall-clock figures
 grow with whatever else runs.
 """
 
-import os
 import statistics
 import time
 from datetime import timedelta
+
+from figures import load_average, percentile, say  # bench/ is the script's folder
 
 from odoo import api, fields
 from odoo.fields import Command
@@ -60,19 +61,6 @@ REPORT_AGGREGATES = (
 MEASURE_SHAPES = ((1, 1), (10, 1), (50, 1), (1, 3), (10, 3), (50, 3))  # (lines, deliveries)
 
 
-def say(text=""):
-    print(text, flush=True)
-
-
-def _percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _load():
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-
-
 def _user(env):
     """The administrator if they are an Order Visibility user, else the first such user."""
     admin = env.ref("base.user_admin")
@@ -93,7 +81,7 @@ def _repeat(env, user_env, call, rounds):
         call()
         timings.append((time.perf_counter() - started) * 1000)
         queries.add(env.cr.sql_log_count - before)
-    return statistics.median(timings), _percentile(timings, 0.95), sorted(queries)
+    return statistics.median(timings), percentile(timings, 0.95), sorted(queries)
 
 
 def _print_row(label, median, p95, queries, budget):
@@ -213,11 +201,11 @@ def bench_measure_queries(env):
 
 
 def bench_service_levels(env, rounds=20):
-    say(f"service levels: {_load()}")
+    say(f"service levels: {load_average()}")
     user = _user(env)
     if not user:
         say("service levels: no Order Visibility user in the database, nothing to measure")
     else:
         bench_reads(env, user, rounds)
     bench_measure_queries(env)
-    say(f"service levels: done, {_load()}")
+    say(f"service levels: done, {load_average()}")

@@ -41,6 +41,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from figures import say  # bench/ is the script's folder
+
 REPO = Path(__file__).resolve().parents[1]
 BUDGETS = "budgets: >= 500 deliveries/s per worker, near-linear with more, p95 <= 1 s, emitting <= 1.1x"
 WORKERS = (1, 2, 4)
@@ -50,10 +52,6 @@ SLOW_RECEIVER_MS = 20  # the second throughput pass: a receiver a network away
 # Odoo's "bad query" line, the exception's class, the dispatcher's own debug
 # line for a claim that failed to serialise: an empty batch).
 SERIALISATION_MARKERS = ("could not serialize access", "SerializationFailure", "failed to serialise")
-
-
-def say(text=""):
-    print(text, flush=True)
 
 
 # -- receiver (its own process: it must not share the dispatcher's GIL) ------
