@@ -328,36 +328,26 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown benchmark {', '.join(sorted(unknown))}: choose among {', '.join(BENCHMARKS)}")
     only = args.only or BENCHMARKS
-    if "webhooks" in only:
-        # Its own database and processes (receiver, dispatchers, a cron server).
-        script = Path(__file__).with_name("webhooks.py")
-        webhooks = [sys.executable, str(script), f"--config={args.config}", f"--db={args.webhooks_db}"]
-        subprocess.run(webhooks, check=False)
-        only = [name for name in only if name != "webhooks"]
-        if not only:
-            return 0
-    if "install" in only:
+    # The benchmarks that run as scripts of their own, with their own
+    # processes and databases: (name, script, database arguments).
+    scripts = [
+        # Receiver, dispatchers and a cron server on their own database.
+        ("webhooks", "webhooks.py", [f"--db={args.webhooks_db}"]),
         # Odoo's own installation, in a copy of the bulk database.
-        script = Path(__file__).with_name("install.py")
-        subprocess.run([sys.executable, str(script), f"--config={args.config}", f"--db={args.db}"], check=False)
-        only = [name for name in only if name != "install"]
-        if not only:
-            return 0
-    if "load" in only:
+        ("install", "install.py", [f"--db={args.db}"]),
         # Two prefork servers on copies of the small and base databases, N HTTP clients.
-        script = Path(__file__).with_name("load.py")
-        load = [sys.executable, str(script), f"--config={args.config}"]
-        subprocess.run([*load, f"--suite-db={args.small_db}", f"--base-db={args.base_db}"], check=False)
-        only = [name for name in only if name != "load"]
-        if not only:
-            return 0
-    if "portal" in only:
-        # Its own Odoo HTTP server on the bulk database, measured over HTTP.
-        script = Path(__file__).with_name("portal.py")
-        subprocess.run([sys.executable, str(script), f"--config={args.config}", f"--db={args.db}"], check=False)
-        only = [name for name in only if name != "portal"]
-        if not only:
-            return 0
+        ("load", "load.py", [f"--suite-db={args.small_db}", f"--base-db={args.base_db}"]),
+        # An Odoo HTTP server on the bulk database, measured over HTTP.
+        ("portal", "portal.py", [f"--db={args.db}"]),
+    ]
+    for name, script, databases in scripts:
+        if name in only:
+            script_path = Path(__file__).with_name(script)
+            subprocess.run([sys.executable, str(script_path), f"--config={args.config}", *databases], check=False)
+    run_apart = {name for name, _script, _databases in scripts}
+    only = [name for name in only if name not in run_apart]
+    if not only:
+        return 0
     config.parse_config(["-c", args.config, "--log-level=warn"], setup_logging=True)
     server.start(preload=[], stop=True)
     env = open_env(args.db)
