@@ -15,18 +15,15 @@ import configparser
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg2
 from figures import say  # bench/ is the script's folder
 from psycopg2 import sql
 
-# What a customer installs (ovtool/settings.py PRODUCT_ADDONS).
-PRODUCT_ADDONS = [
-    "order_visibility",
-    "order_visibility_webhooks",
-    "order_visibility_dashboard",
-    "order_visibility_portal",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ovtool.settings import PRODUCT_ADDONS
+
 PROGRESS = "installing on existing orders"
 
 
