@@ -8,6 +8,7 @@ customer updates."""
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..tools.constants import (
     CAUSE_CODES,
@@ -235,3 +236,25 @@ class OrderVisibility(models.Model):
     @api.model
     def _param(self, key):
         return self.env["res.config.settings"]._get_visibility_param(key)
+
+    @api.model
+    def _write_column(self, fname, values):
+        """Write ``values`` ({visibility id: value}) to the technical column
+        ``fname`` in one UPDATE, where no tracking, automation rule or
+        computed field has to follow it (``next_check_at``,
+        ``last_transition_id``). Pending ORM writes of the column go first,
+        this UPDATE then wins; the records' cache of it is dropped."""
+        if not values:
+            return
+        records = self.browse(list(values))
+        records.flush_recordset([fname])
+        column_type = SQL(self._fields[fname].column_type[1])
+        self.env.cr.execute(
+            SQL(
+                """UPDATE order_visibility visibility SET %s = new.value
+                     FROM (VALUES %s) AS new(id, value) WHERE visibility.id = new.id""",
+                SQL.identifier(fname),
+                SQL(", ").join(SQL("(%s, CAST(%s AS %s))", id_, value, column_type) for id_, value in values.items()),
+            )
+        )
+        records.invalidate_recordset([fname])

@@ -37,10 +37,7 @@ class OrderVisibility(models.Model):
         no automation rule to run, as ``_schedule_next_check``)."""
         now = fields.Datetime.now()
         todo = self.filtered(lambda visibility: not visibility.next_check_at or visibility.next_check_at > now)
-        if todo:
-            todo.flush_recordset(["next_check_at"])
-            self.env.cr.execute(SQL("UPDATE order_visibility SET next_check_at = %s WHERE id = ANY(%s)", now, todo.ids))
-            todo.invalidate_recordset(["next_check_at"])
+        self._write_column("next_check_at", dict.fromkeys(todo.ids, now))
 
     def _schedule_next_check(self, now, facts=None, ship_dates=None):
         """Write ``next_check_at`` of the orders of ``self`` as seen at ``now``
@@ -52,23 +49,14 @@ class OrderVisibility(models.Model):
         for start in range(0, len(self), BATCH_SIZE):
             batch = self[start : start + BATCH_SIZE]
             next_checks = batch._next_checks(now, facts, ship_dates)
-            rows = [
-                SQL("(%s, %s::timestamp)", visibility.id, next_checks[visibility.id] or None)
-                for visibility in batch
-                if visibility.next_check_at != next_checks[visibility.id]
-            ]
-            if not rows:
-                continue
-            # Pending writes of the column go first, this UPDATE then wins.
-            batch.flush_recordset(["next_check_at"])
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE order_visibility visibility SET next_check_at = due.at
-                         FROM (VALUES %s) AS due(id, at) WHERE visibility.id = due.id""",
-                    SQL(", ").join(rows),
-                )
+            self._write_column(
+                "next_check_at",
+                {
+                    visibility.id: next_checks[visibility.id] or None
+                    for visibility in batch
+                    if visibility.next_check_at != next_checks[visibility.id]
+                },
             )
-            batch.invalidate_recordset(["next_check_at"])
 
     def _next_checks(self, now, facts=None, ship_dates=None):
         """{visibility id: the earliest moment from ``now`` at which a

@@ -101,7 +101,7 @@ class OrderVisibility(models.Model):
             # order's own transition in one UPDATE (no rule or tracking reads it).
             for stage, stage_transitions in transitions.grouped("to_stage").items():
                 stage_transitions.visibility_id.write({"stage": stage, "stage_since": now})
-            self._set_last_transitions(transitions)
+            self._write_column("last_transition_id", {t.visibility_id.id: t.id for t in transitions})
         visibilities._sync_sale_order_stage()
         promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
         visibilities._update_promised_dates()
@@ -119,20 +119,6 @@ class OrderVisibility(models.Model):
         if transitions:
             self._on_transitions(transitions)
         return transitions
-
-    @api.model
-    def _set_last_transitions(self, transitions):
-        """Point each order of ``transitions`` at its transition: one UPDATE."""
-        visibilities = transitions.visibility_id
-        visibilities.flush_recordset(["last_transition_id"])
-        self.env.cr.execute(
-            SQL(
-                """UPDATE order_visibility visibility SET last_transition_id = last.transition_id
-                     FROM (VALUES %s) AS last(id, transition_id) WHERE visibility.id = last.id""",
-                SQL(", ").join(SQL("(%s, %s)", t.visibility_id.id, t.id) for t in transitions),
-            )
-        )
-        visibilities.invalidate_recordset(["last_transition_id"])
 
     @api.model
     def _ensure_for_orders(self, orders):
