@@ -183,30 +183,34 @@ class TestN8nRoundTrip(LocalReceiverMixin, InboundCommon):
 
     @classmethod
     def wait_until_webhook_is_active(cls):
-        """/healthz answers before the workflows are active: wait until the
-        webhook path itself answers (bounded)."""
+        """Wait (bounded) until n8n has migrated its database, then until the
+        workflow is active. Until migrated, n8n answers every path with 200
+        "n8n is starting up. Please wait" (503 on /healthz/readiness); after
+        that, the webhook path answers 404 until the published workflow is
+        activated, then the workflow refuses the unsigned probe with 401."""
+        base_url = f"http://127.0.0.1:{cls.port}"
         deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                answer = requests.post(cls.webhook_url, data=b"{}", timeout=5)
-                status = answer.status_code
-                # n8n 2.x serves an "Initializing n8n process" page (200) while it starts.
-                if status == 200 and "Initializing n8n process" in answer.text:
-                    status = 503
-            except requests.ConnectionError:
-                status = None
-            # 503 while n8n starts, 404 until the workflow is active; then the
-            # workflow refuses the unsigned probe with 401.
-            if status == 401:
-                return
-            if status not in (None, 404, 503):
-                raise RuntimeError(f"n8n answered the unsigned probe with {status}: {cls.n8n_output()}")
-            try:
-                cls.n8n_process.wait(timeout=1)  # the pause between polls; returns at once if n8n died
-            except subprocess.TimeoutExpired:
-                continue
-            raise RuntimeError(f"n8n stopped: {cls.n8n_output()}")
-        raise RuntimeError(f"n8n did not activate the workflow within {START_TIMEOUT} s: {cls.n8n_output()}")
+        for method, url, ready, waiting in (
+            ("GET", f"{base_url}/healthz/readiness", 200, (None, 503)),
+            ("POST", cls.webhook_url, 401, (None, 404)),
+        ):
+            while True:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"n8n was not ready within {START_TIMEOUT} s ({url}): {cls.n8n_output()}")
+                try:
+                    answer = requests.request(method, url, data=b"{}", timeout=5)
+                    status, body = answer.status_code, answer.text[:300]
+                except requests.ConnectionError:
+                    status, body = None, ""
+                if status == ready:
+                    break
+                if status not in waiting:
+                    raise RuntimeError(f"n8n answered {url} with {status} {body!r}: {cls.n8n_output()}")
+                try:
+                    cls.n8n_process.wait(timeout=1)  # the pause between polls; returns at once if n8n died
+                except subprocess.TimeoutExpired:
+                    continue
+                raise RuntimeError(f"n8n stopped: {cls.n8n_output()}")
 
     def wait_for_milestone(self, order):
         """Let Odoo's HTTP server serve n8n's call back, until the milestone
