@@ -77,6 +77,13 @@ class OrderVisibility(models.Model):
         orders only; the others have no backorder)."""
         partial = self.filtered(lambda v: v.stage == "partially_shipped")
         first_dates = partial._first_shipment_dates() if partial else {}
+        if partial:
+            # Each order's open moves are their own recordset: read what
+            # _backorder_lines needs for all of them at once, not per order.
+            moves = self.env["stock.move"].union(*(facts[v.sale_order_id.id].open_moves for v in partial))
+            lines = moves.sale_line_id | moves.move_dest_ids.sale_line_id
+            lines.fetch(["product_uom_qty", "qty_delivered", "product_uom_id"])
+            lines.product_uom_id.fetch(["rounding"])
         quantities, dates = {}, {}
         for visibility in self:
             if visibility.stage == "partially_shipped":

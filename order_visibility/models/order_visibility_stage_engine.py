@@ -67,7 +67,6 @@ class OrderVisibility(models.Model):
         # Load the columns the engine reads, not whole records: sale.order
         # and sale.order.line have a hundred columns each.
         orders.fetch(ORDER_FIELDS)
-        orders.order_line.fetch(LINE_FIELDS)
         visibilities = self._ensure_for_orders(orders)
         facts = visibilities._stage_facts()
         stages = visibilities._derive_stages(facts)
@@ -153,9 +152,17 @@ class OrderVisibility(models.Model):
             self.browse(ids).write({field_name: value})
 
     def _update_promised_dates(self):
+        """The commitment date, else Odoo's expected date. The expected date
+        is computed from the lines, for the orders without a commitment date
+        only: on its own prefetch set, with the lines' columns it reads,
+        rather than on every order of the batch with whole lines."""
+        without = self.sale_order_id.filtered(lambda order: not order.commitment_date)
+        without = without.with_prefetch(without._ids)
+        without.order_line.fetch(LINE_FIELDS)
+        expected = {order.id: order.expected_date for order in without}
         self._write_changed(
             "promised_date",
-            {v.id: v.sale_order_id.commitment_date or v.sale_order_id.expected_date or False for v in self},
+            {v.id: v.sale_order_id.commitment_date or expected[v.sale_order_id.id] or False for v in self},
         )
 
     def _sync_event_exceptions(self, facts):
