@@ -25,14 +25,22 @@ class OrderVisibility(models.Model):
         its reasons (``_risk_factors``), where they changed. ``ship_dates``:
         the dates the goods can leave when the caller has them already."""
         factors = self._risk_factors(facts, ship_dates) if ship_dates else self._risk_factors(facts)
-        changed = defaultdict(list)
+        changed_scores, changed_reasons = defaultdict(list), {}
         for visibility in self:
             score = self._risk_score(factors[visibility.id])
             reasons = [reason for _points, reason in factors[visibility.id]]
-            if visibility.risk_score != score or (visibility.risk_reasons or []) != reasons:
-                changed[score, json.dumps(reasons)].append(visibility.id)
-        for (score, reasons), ids in changed.items():
-            self.browse(ids).write({"risk_score": score, "risk_reasons": json.loads(reasons)})
+            if visibility.risk_score != score:
+                changed_scores[score].append(visibility.id)
+            if (visibility.risk_reasons or []) != reasons:
+                changed_reasons[visibility.id] = json.dumps(reasons)
+        # The score through the ORM, one write per value: tracking, automation
+        # rules (an order at risk) and is_at_risk follow it. The reasons carry
+        # figures (days of slack) that differ from order to order: one UPDATE,
+        # only the explanation computed from them reads them.
+        for score, ids in changed_scores.items():
+            self.browse(ids).write({"risk_score": score})
+        self._write_column("risk_reasons", changed_reasons)
+        self.browse(list(changed_reasons)).invalidate_recordset(["risk_explanation"])
 
     def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):
         """{visibility id: [(points, [reason code, {figures}]), ...]}: what the

@@ -103,6 +103,26 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         self.assertEqual(visibility.risk_score, 0)
         self.assertEqual(visibility.risk_explanation, "No risk factor found.")
 
+    def test_risk_reasons_follow_when_the_score_stays(self):
+        """The days of slack change, the score (20) does not: the reasons and
+        the explanation read at once, and from the database, say the new figure
+        (20 points of slack, 5 of an important customer)."""
+        self.set_stock(self.goods, 3)
+        order = self.create_order([(self.goods, 3)], commitment_date=fields.Datetime.now() + timedelta(days=2))
+        order.action_confirm()
+        visibility = self.assertStage(order, "ready_to_ship")
+        self.assertEqual(visibility.risk_score, 25)
+        self.assertIn("2.0 days of slack", visibility.risk_explanation)
+        order.commitment_date = fields.Datetime.now() + timedelta(days=2, hours=12)
+        self.env["order.visibility"]._recompute_orders(order)
+        reasons = [["slack", {"days": 2.5}], ["important_customer", {}]]
+        self.assertEqual(visibility.risk_score, 25)
+        self.assertEqual(visibility.risk_reasons, reasons)
+        self.assertIn("2.5 days of slack", visibility.risk_explanation)
+        self.env.invalidate_all()
+        self.assertEqual(visibility.risk_reasons, reasons)
+        self.assertIn("2.5 days of slack", visibility.risk_explanation)
+
     def test_short_order_uses_vendor_lead_time(self):
         vendor = self.env["res.partner"].create({"name": "Nordic Grain AB"})
         self.goods_b.seller_ids = [fields.Command.create({"partner_id": vendor.id, "delay": 12})]
