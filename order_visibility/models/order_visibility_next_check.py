@@ -32,12 +32,12 @@ class OrderVisibility(models.Model):
     )
 
     def _mark_due(self):
-        """The orders of ``self`` changed: the next sweep visits them. One
-        UPDATE, for those not due already (a technical column: no tracking,
-        no automation rule to run, as ``_schedule_next_check``)."""
+        """The orders of ``self`` changed: the next sweep visits them (those
+        not due already). Written with the pass's other fields of the
+        orders, in the same UPDATE at flush."""
         now = fields.Datetime.now()
         todo = self.filtered(lambda visibility: not visibility.next_check_at or visibility.next_check_at > now)
-        self._write_column("next_check_at", dict.fromkeys(todo.ids, now))
+        todo._write_changed("next_check_at", dict.fromkeys(todo.ids, now))
 
     def _schedule_next_check(self, now, facts=None, ship_dates=None):
         """Write ``next_check_at`` of the orders of ``self`` as seen at ``now``

@@ -25,22 +25,29 @@ class OrderVisibility(models.Model):
         its reasons (``_risk_factors``), where they changed. ``ship_dates``:
         the dates the goods can leave when the caller has them already."""
         factors = self._risk_factors(facts, ship_dates) if ship_dates else self._risk_factors(facts)
-        changed_scores, changed_reasons = defaultdict(list), {}
+        changed, changed_reasons = defaultdict(list), {}
         for visibility in self:
             score = self._risk_score(factors[visibility.id])
             reasons = [reason for _points, reason in factors[visibility.id]]
-            if visibility.risk_score != score:
-                changed_scores[score].append(visibility.id)
             if (visibility.risk_reasons or []) != reasons:
-                changed_reasons[visibility.id] = json.dumps(reasons)
-        # The score through the ORM, one write per value: tracking, automation
-        # rules (an order at risk) and is_at_risk follow it. The reasons carry
-        # figures (days of slack) that differ from order to order: one UPDATE,
-        # only the explanation computed from them reads them.
+                changed_reasons[visibility.id] = reasons
+            if visibility.risk_score != score or visibility.id in changed_reasons:
+                changed[score, json.dumps(reasons)].append(visibility.id)
+        if len(changed) <= 1:
+            # A user's order: the score and its reasons in one write.
+            for (score, reasons_json), ids in changed.items():
+                self.browse(ids).write({"risk_score": score, "risk_reasons": json.loads(reasons_json)})
+            return
+        # A batch: the score through the ORM, one write per score (tracking,
+        # the at-risk rule and is_at_risk follow it); the reasons carry
+        # figures (days of slack) that differ from order to order.
+        changed_scores = defaultdict(list)
+        for (score, _reasons), ids in changed.items():
+            changed_scores[score] += [id_ for id_ in ids if self.browse(id_).risk_score != score]
         for score, ids in changed_scores.items():
-            self.browse(ids).write({"risk_score": score})
-        self._write_column("risk_reasons", changed_reasons)
-        self.browse(list(changed_reasons)).invalidate_recordset(["risk_explanation"])
+            if ids:
+                self.browse(ids).write({"risk_score": score})
+        self.browse(list(changed_reasons))._write_changed("risk_reasons", changed_reasons)
 
     def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):
         """{visibility id: [(points, [reason code, {figures}]), ...]}: what the

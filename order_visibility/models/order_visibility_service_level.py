@@ -101,14 +101,14 @@ class OrderVisibility(models.Model):
         updated.
         """
         now = fields.Datetime.now()
-        first_promises = defaultdict(self.browse)
+        first_promises = {}  # visibility id: its first promise
         moved = {}  # visibility: promised date before
         for visibility in self:
             promised = visibility.promised_date
             if visibility.sale_order_id.state != "sale" or not promised:
                 continue
             if not visibility.first_promised_date:
-                first_promises[promised] |= visibility
+                first_promises[visibility.id] = promised
                 continue
             before = promises_before.get(visibility.id)
             if before and before != promised:
@@ -137,8 +137,7 @@ class OrderVisibility(models.Model):
                         ),
                     }
                 )
-        for promised, visibilities in first_promises.items():
-            visibilities.write({"first_promised_date": promised})
+        self.browse(list(first_promises))._write_changed("first_promised_date", first_promises)
         changes = self.env["order.visibility.promise.change"].sudo().create(change_vals)
         if changes:
             self._on_promise_changes(changes)

@@ -3,10 +3,12 @@
 rules of docs/dev/architecture.md, the transitions, and the exceptions whose
 condition is the state of the documents themselves."""
 
+import json
 from collections import defaultdict
 from typing import NamedTuple
 
 from odoo import api, fields, models
+from odoo.addons.base_automation.models.base_automation import WRITE_TRIGGERS
 from odoo.tools import SQL
 
 from ..tools.constants import (
@@ -96,11 +98,11 @@ class OrderVisibility(models.Model):
                 {"stage": transitions.to_stage, "stage_since": now, "last_transition_id": transitions.id}
             )
         elif transitions:
-            # Many (a batch, an installation): one write per stage, and each
-            # order's own transition in one UPDATE (no rule or tracking reads it).
+            # Many (a batch, an installation): one write per stage, then each
+            # order's own transition (see _write_changed).
             for stage, stage_transitions in transitions.grouped("to_stage").items():
                 stage_transitions.visibility_id.write({"stage": stage, "stage_since": now})
-            self._write_column("last_transition_id", {t.visibility_id.id: t.id for t in transitions})
+            transitions.visibility_id._write_changed("last_transition_id", {t.visibility_id.id: t for t in transitions})
         visibilities._sync_sale_order_stage()
         promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
         visibilities._update_promised_dates()
@@ -142,14 +144,40 @@ class OrderVisibility(models.Model):
             orders.write({"visibility_stage": stage})
 
     def _write_changed(self, field_name, values):
-        """Write ``values`` ({visibility id: value}) where they differ, one write per value."""
-        changed = defaultdict(list)
+        """Write ``values`` ({visibility id: value}) where they differ, one
+        write per value.
+
+        When nothing follows a write of the field (no chatter tracking, no
+        automation rule of this model on it) and there are several values
+        (a batch, where each order has its own date or margin), the writes
+        skip those overrides: each would look the automation rules up again,
+        once per order. The ORM still writes the cache, the write date and
+        author, marks what depends on the field, and flushes every field of
+        a record in one UPDATE."""
+        changed = defaultdict(list)  # value (its JSON text for a Json field) -> ids
+        is_json = self._fields[field_name].type == "json"
         for visibility in self:
             value = values[visibility.id]
             if visibility[field_name] != value:
-                changed[value].append(visibility.id)
+                changed[json.dumps(value) if is_json else value].append(visibility.id)
+        write = models.BaseModel.write
+        if len(changed) <= 1 or self._write_is_watched(field_name):
+            write = type(self).write
         for value, ids in changed.items():
-            self.browse(ids).write({field_name: value})
+            write(self.browse(ids), {field_name: json.loads(value) if is_json else value})
+
+    def _write_is_watched(self, field_name):
+        """Whether something follows a write of ``field_name``: its chatter
+        tracking, or an active automation rule of this model triggered by a
+        write of it (or of any field)."""
+        if getattr(self._fields[field_name], "tracking", None) and not self.env.context.get("tracking_disable"):
+            return True
+        rules = (
+            self.env["base.automation"]
+            .sudo()
+            .search_fetch([("model_name", "=", self._name), ("trigger", "in", WRITE_TRIGGERS)], ["trigger_field_ids"])
+        )
+        return any(not rule.trigger_field_ids or field_name in rule.trigger_field_ids.mapped("name") for rule in rules)
 
     def _update_promised_dates(self):
         """The commitment date, else Odoo's expected date. The expected date
