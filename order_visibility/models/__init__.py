@@ -35,3 +35,4 @@ from . import account_move
 from . import payment_transaction
 from . import order_visibility_customer_update
 from . import res_company
+from . import base_automation

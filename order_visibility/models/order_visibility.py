@@ -194,8 +194,8 @@ class OrderVisibility(models.Model):
     @api.model
     def _run_scheduled_recompute(self):
         dirty = self.env.cr.precommit.data.pop(DIRTY_KEY, {})
-        orders = self.env["sale.order"].browse(list(dirty)).exists()
-        self._recompute_orders(orders, causes=dirty)
+        # Orders deleted in the transaction are left out by the pass.
+        self._recompute_orders(self.env["sale.order"].browse(list(dirty)), causes=dirty)
 
     @api.model
     def _schedule_after_commit(self, quotations):

@@ -159,16 +159,7 @@ class OrderVisibilityApproval(models.Model):
         change of an approval): one pass of the engine reads the margin and
         the risk of the same orders, a confirmation checks the margin first.
         """
-        # Pending changes of approvals reach the database first (dropping the
-        # costs kept, see _write_multi); nothing pending costs no query.
-        self.flush_model(["sale_order_id", "reason", "state", "expedite_cost"])
-        cr = self.env.cr
-        memo = cr.cache.get(EXPEDITE_COSTS_KEY)
-        if memo is None:
-            # Other transactions may approve costs once this one ends.
-            memo = cr.cache[EXPEDITE_COSTS_KEY] = {}
-            cr.postcommit.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
-            cr.postrollback.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
+        memo = self._kept_expedite_costs()
         order_of = (
             {order.id: order.id for order in records}
             if records._name == "sale.order"
@@ -184,6 +175,22 @@ class OrderVisibilityApproval(models.Model):
             ):
                 memo[order.id] = cost
         return {record_id: memo[order_id] for record_id, order_id in order_of.items() if memo[order_id]}
+
+    @api.model
+    def _kept_expedite_costs(self):
+        """{sale order id: approved expedite cost} kept for the transaction
+        (see _approved_expedite_costs; the margin's query fills it too)."""
+        # Pending changes of approvals reach the database first (dropping the
+        # costs kept, see _write_multi); nothing pending costs no query.
+        self.flush_model(["sale_order_id", "reason", "state", "expedite_cost"])
+        cr = self.env.cr
+        memo = cr.cache.get(EXPEDITE_COSTS_KEY)
+        if memo is None:
+            # Other transactions may approve costs once this one ends.
+            memo = cr.cache[EXPEDITE_COSTS_KEY] = {}
+            cr.postcommit.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
+            cr.postrollback.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
+        return memo
 
     # Any approval written to the database, created or deleted drops the
     # transaction's expedite costs (read again by the next call). Private

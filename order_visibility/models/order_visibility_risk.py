@@ -68,8 +68,10 @@ class OrderVisibility(models.Model):
         if facts is None and any(visibility.id not in ship_dates for visibility in self):
             facts = self._stage_facts()
         open_severities = defaultdict(list)
+        # The records count their open exceptions: none, nothing to read.
+        with_exceptions = self.filtered("exception_count")
         for visibility, code, severity, count in self.env["order.visibility.exception"]._read_group(
-            [("visibility_id", "in", self.ids), ("state", "!=", "resolved")],
+            [("visibility_id", "in", with_exceptions.ids), ("state", "!=", "resolved")],
             ["visibility_id", "code", "severity"],
             ["__count"],
         ):

@@ -38,6 +38,9 @@ class StageFacts(NamedTuple):
     # purchase.order.line ids of dropship requests for quotation not confirmed
     # yet: the order waits on its vendor before any transfer exists.
     vendor_lines: tuple = ()
+    # Some approval of the order is pending (which one, and whether it holds
+    # the order, the records tell: see _has_pending_approval).
+    pending_approvals: bool = True
 
 
 def _best_cause(stage, causes):
@@ -65,11 +68,12 @@ class OrderVisibility(models.Model):
         # The engine keeps derived data: it runs as superuser whoever caused
         # the change (callers check access to what they act on).
         self = self.sudo()
-        orders = orders.sudo()
+        # Orders deleted since they were marked are left out (see _ensure_for_orders).
+        visibilities = self._ensure_for_orders(orders.sudo(), existing_only=True)
+        orders = visibilities.sale_order_id
         # Load the columns the engine reads, not whole records: sale.order
         # and sale.order.line have a hundred columns each.
         orders.fetch(ORDER_FIELDS)
-        visibilities = self._ensure_for_orders(orders)
         facts = visibilities._stage_facts()
         stages = visibilities._derive_stages(facts)
         now = fields.Datetime.now()
@@ -122,17 +126,30 @@ class OrderVisibility(models.Model):
         return transitions
 
     @api.model
-    def _ensure_for_orders(self, orders):
-        """Visibility records of ``orders``, creating the missing ones."""
-        existing = self.search_fetch(
-            [("sale_order_id", "in", orders.ids)], ["sale_order_id", "stage", "stage_since", "next_check_at"]
-        )
+    def _ensure_for_orders(self, orders, existing_only=False):
+        """Visibility records of ``orders``, creating the missing ones.
+
+        The records are read whole in the same query (the engine's pass reads
+        most of their columns). ``existing_only``: ``orders`` may hold orders
+        deleted since (those of a transaction's pass): an order with a
+        visibility record exists (it cascades), the others are checked.
+        """
+        existing = self.search_fetch([("sale_order_id", "in", orders.ids)], self._ensure_fetch_fields())
         missing = orders - existing.sale_order_id
+        if missing and existing_only:
+            missing = missing.exists()
         if missing:
             existing |= self.create(
                 [{"sale_order_id": order.id, "stage": "draft", "stage_since": order.create_date} for order in missing]
             )
         return existing
+
+    @api.model
+    def _ensure_fetch_fields(self):
+        """The columns a read of a whole record loads (what ``_ensure_for_orders`` reads)."""
+        return [
+            name for name, field in self._fields.items() if field.store and field.column_type and field.prefetch is True
+        ]
 
     def _sync_sale_order_stage(self):
         """Mirror the stage on sale.order (for its lists' filters and groups)."""
@@ -213,7 +230,8 @@ class OrderVisibility(models.Model):
                         + self._shortage_cause(short)
                     }
         held = self.filtered(lambda v: v.credit_hold and v.stage not in CLOSED_STAGES)
-        pending = self.approval_ids.filtered(lambda a: a.state == "pending")
+        asking = self.filtered(lambda v: facts[v.sale_order_id.id].pending_approvals)
+        pending = asking.approval_ids.filtered(lambda a: a.state == "pending")
         self.env["order.visibility.exception"]._sync_many(
             {
                 "stock_shortage": detected,
@@ -272,6 +290,8 @@ class OrderVisibility(models.Model):
         self.env["purchase.order.line"].flush_model(["order_id", "sale_line_id"])
         self.env["purchase.order"].flush_model(["state", "picking_type_id"])
         self.env["stock.picking.type"].flush_model(["default_location_dest_id"])
+        self.flush_model(["sale_order_id"])
+        self.env["order.visibility.approval"].flush_model(["visibility_id", "state"])
         # OFFSET 0 keeps the second EXISTS a per-order probe: without it
         # PostgreSQL may hash every done delivery move of the database once per
         # batch (76 ms at 100,000 orders). A batch (a reconciliation, an
@@ -327,7 +347,10 @@ class OrderVisibility(models.Model):
                                   JOIN stock_location pdest ON pdest.id = ptype.default_location_dest_id
                                  WHERE line.order_id = so.id AND po.state IN ('draft', 'sent', 'to approve')
                                    AND pdest.usage = 'customer'
-                                 ORDER BY pol.id)
+                                 ORDER BY pol.id),
+                          EXISTS (SELECT 1 FROM order_visibility visibility
+                                    JOIN order_visibility_approval approval ON approval.visibility_id = visibility.id
+                                   WHERE visibility.sale_order_id = so.id AND approval.state = 'pending')
                      FROM sale_order so
                     WHERE so.id = ANY(%s)""",
                 orders.ids,
@@ -352,6 +375,7 @@ class OrderVisibility(models.Model):
                 returned or refunded,
                 returned,
                 tuple(vendor_ids),
+                pending_approvals,
             )
             for (
                 order_id,
@@ -363,6 +387,7 @@ class OrderVisibility(models.Model):
                 returned,
                 refunded,
                 vendor_ids,
+                pending_approvals,
             ) in rows
         }
 
@@ -372,7 +397,7 @@ class OrderVisibility(models.Model):
         order = facts[self.sale_order_id.id]
         if order.state == "cancel":
             return "cancelled"
-        if self._has_pending_approval():
+        if order.pending_approvals and self._has_pending_approval():
             return "pending_approval"
         if order.state in ("draft", "sent"):
             return "draft"

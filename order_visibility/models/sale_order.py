@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
@@ -12,6 +11,11 @@ from ..tools.constants import STAGES
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
+# sale.order.line fields the margin reads (_visibility_margin_lines), and the
+# cr.cache key of the lines kept for the transaction: {order id: [(product
+# id, quantity, unit id)]}, None once one of those fields changed.
+MARGIN_LINE_FIELDS = ["order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type"]
+MARGIN_LINES_KEY = "order_visibility.margin_lines"
 # Context key of the order form's Confirm buttons: when a governance rule
 # requires an approval, request it (the order waits as a quotation) rather
 # than refuse. It can only choose between the two answers that hold the
@@ -254,23 +258,15 @@ class SaleOrder(models.Model):
         (the low-margin approval rule, the margin exception, the order's record).
 
         The lines are read in one query (product, quantity, unit) rather than
-        as records: a recompute pass covers up to thousands of orders.
+        as records: a recompute pass covers up to thousands of orders. They
+        are kept for the transaction (``_visibility_margin_lines``): a
+        confirmation checks the margin, then the engine's pass writes it.
         """
         orders = self.sudo()
-        self.env["sale.order.line"].flush_model(
-            ["order_id", "product_id", "product_uom_qty", "product_uom_id", "display_type"]
+        lines_of = orders._visibility_margin_lines()
+        products = self.env["product.product"].browse(
+            {product_id for lines in lines_of.values() for product_id, _quantity, _uom_id in lines}
         )
-        rows = self.env.execute_query(
-            SQL(
-                """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line
-                    WHERE order_id = ANY(%s) AND product_id IS NOT NULL AND display_type IS NULL""",
-                orders.ids,
-            )
-        )
-        lines_of = defaultdict(list)
-        for order_id, product_id, quantity, uom_id in rows:
-            lines_of[order_id].append((product_id, quantity, uom_id))
-        products = self.env["product.product"].browse({row[1] for row in rows})
         Uom = self.env["uom.uom"]
         # Approved expedited freight (order currency) is a cost of the order.
         expedite_costs = self.env["order.visibility.approval"].sudo()._approved_expedite_costs(orders)
@@ -298,6 +294,50 @@ class SaleOrder(models.Model):
                 cost += expedite_costs.get(order.id, 0.0)
                 margins[order.id] = (untaxed - cost) / untaxed * 100.0
         return margins
+
+    def _visibility_margin_lines(self):
+        """{order id: [(product id, quantity, unit id)]} of the goods and
+        services lines of ``self``, one query for those not kept yet.
+
+        Kept for the transaction (``cr.cache``) until a line is added,
+        deleted, or its order, product, quantity or unit is written: from
+        then on, read every time (so that a rollback to a savepoint never
+        leaves lines kept that are gone).
+        """
+        Line = self.env["sale.order.line"]
+        Line.flush_model(MARGIN_LINE_FIELDS)
+        memo = Line._kept_margin_lines()
+        missing = self.ids if memo is None else [order_id for order_id in self.ids if order_id not in memo]
+        lines_of = {order_id: [] for order_id in missing}
+        if missing:
+            query = SQL(
+                """SELECT order_id, product_id, product_uom_qty, product_uom_id FROM sale_order_line
+                    WHERE order_id = ANY(%s) AND product_id IS NOT NULL AND display_type IS NULL""",
+                missing,
+            )
+            # The approved expedite costs the margin reads next, in the same
+            # query (rows without a product), for the orders not known yet.
+            costs = self.env["order.visibility.approval"]._kept_expedite_costs()
+            unknown = [order_id for order_id in missing if order_id not in costs]
+            if unknown:
+                query = SQL(
+                    """%s UNION ALL
+                       SELECT sale_order_id, NULL, SUM(expedite_cost), NULL FROM order_visibility_approval
+                        WHERE sale_order_id = ANY(%s) AND reason = 'expedite' AND state = 'approved'
+                     GROUP BY sale_order_id""",
+                    query,
+                    unknown,
+                )
+                costs.update(dict.fromkeys(unknown, 0.0))
+            for order_id, product_id, quantity, uom_id in self.env.execute_query(query):
+                if product_id is None:
+                    costs[order_id] = quantity or 0.0
+                else:
+                    lines_of[order_id].append((product_id, quantity, uom_id))
+        if memo is None:
+            return lines_of
+        memo.update(lines_of)
+        return {order_id: memo[order_id] for order_id in self.ids}
 
     def _apply_credit_policy(self):
         """Hold the confirmed orders of ``self`` that a switched-on credit rule catches."""
@@ -375,3 +415,36 @@ class SaleOrder(models.Model):
             "domain": [("sale_order_id", "=", self.id)],
             "context": {"create": False},
         }
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    def _kept_margin_lines(self):
+        """The lines kept by ``sale.order._visibility_margin_lines`` (None: not kept)."""
+        cr = self.env.cr
+        if MARGIN_LINES_KEY not in cr.cache:
+            cr.cache[MARGIN_LINES_KEY] = {}
+            cr.postcommit.add(lambda: cr.cache.pop(MARGIN_LINES_KEY, None))
+            cr.postrollback.add(lambda: cr.cache.pop(MARGIN_LINES_KEY, None))
+        return cr.cache[MARGIN_LINES_KEY]
+
+    def _forget_margin_lines(self):
+        self._kept_margin_lines()
+        self.env.cr.cache[MARGIN_LINES_KEY] = None
+
+    # Lines added, deleted or written where the margin reads them: the lines
+    # kept are dropped for the rest of the transaction. Private hooks of the
+    # ORM's low level (what reaches the database): no public method to call.
+    def _create(self, data_list):
+        self._forget_margin_lines()
+        return super()._create(data_list)
+
+    def _write_multi(self, vals_list):
+        if any(fname in vals for vals in vals_list for fname in MARGIN_LINE_FIELDS):
+            self._forget_margin_lines()
+        return super()._write_multi(vals_list)
+
+    @api.ondelete(at_uninstall=True)
+    def _forget_margin_lines_of_deleted(self):
+        self._forget_margin_lines()

@@ -75,7 +75,7 @@ class TestFulfilmentReassignment(OrderVisibilityCommon):
             self.env.invalidate_all()
             # With mrp (installed in the test database by the demo), reading
             # free_qty looks up kits once per warehouse: two more queries.
-            with self.assertQueryCount(27 if "mrp.bom" in self.env else 25):
+            with self.assertQueryCount(26 if "mrp.bom" in self.env else 24):
                 visibility.get_fulfilment_options()
 
         assert_search_queries()

@@ -33,7 +33,7 @@ class TestSetBasedEngine(OrderVisibilityCommon):
     def _assert_reconcile_queries(self, orders):
         self._reconcile(orders)  # warm-up: parameters, access rules, xml ids
         self.env.invalidate_all()
-        with self.assertQueryCount(22):
+        with self.assertQueryCount(20):
             self._reconcile(orders)
 
     def test_recompute_cost_does_not_grow_with_orders(self):
