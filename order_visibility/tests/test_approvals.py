@@ -107,6 +107,25 @@ class TestApprovals(OrderVisibilityCommon):
         self.assertEqual(order.state, "sale")
         self.assertFalse(self.approvals(order))
 
+    def test_margin_follows_lines_changed_after_the_approval_check(self):
+        """The approval check's lines are kept for the transaction, for the
+        engine's margin: a line written or added after the check (same
+        transaction) drops them, and the record's margin is the new one."""
+        self.set_stock(self.goods, 5)
+        self.set_stock(self.goods_b, 10)
+        order = self.create_order([(self.goods, 2), (self.goods_b, 2)], user_id=self.salesperson.id)
+        self.flush()
+        self.env.invalidate_all()
+        order.action_confirm()  # 124, margin 37.1 %: no approval
+        order.order_line.filtered(lambda line: line.product_id == self.goods_b).product_uom_qty = 8
+        # 2 x 40 + 8 x 22 = 256 untaxed, 2 x 25 + 8 x 14 = 162 at cost.
+        self.assertAlmostEqual(self.visibility(order).margin_percent, round(94 / 256 * 100, 2), places=2)
+        order._visibility_margins()  # as the check does: the lines read and kept
+        self.env["sale.order.line"].create({"order_id": order.id, "product_id": self.goods.id, "product_uom_qty": 2})
+        self.env["order.visibility"]._schedule_recompute(order, "order_updated")
+        # 256 + 80 = 336 untaxed, 162 + 50 = 212 at cost.
+        self.assertAlmostEqual(self.visibility(order).margin_percent, round(124 / 336 * 100, 2), places=2)
+
     def test_wizard_decides_with_note(self):
         order = self.create_order([(self.goods, 50)], user_id=self.salesperson.id)
         self.confirm_in_form(order, self.salesperson)

@@ -143,6 +143,41 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         self.assertEqual(todo.user_id, shortage.owner_id)
         self.assertEqual(todo.date_deadline, fields.Date.context_today(shortage))
 
+    def test_a_rule_created_in_the_transaction_applies_at_once(self):
+        """The rules of order.visibility are searched once per transaction
+        (models/base_automation.py): a rule created after that search runs
+        on the next write all the same."""
+        self.set_stock(self.goods, 2)
+        self.create_order([(self.goods, 1)]).action_confirm()
+        self.flush()  # the engine wrote a record: the rules are searched and kept
+        rule = self.env["base.automation"].create(
+            {
+                "name": "Stage changed: to-do",
+                "model_id": self.env["ir.model"]._get_id("order.visibility"),
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    fields.Command.set([self.env.ref("order_visibility.field_order_visibility__stage").id])
+                ],
+            }
+        )
+        self.env["ir.actions.server"].create(
+            {
+                "name": "To-do on a stage change",
+                "model_id": rule.model_id.id,
+                "base_automation_id": rule.id,
+                "state": "next_activity",
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "activity_summary": "Stage changed",
+                "activity_user_type": "specific",
+                "activity_user_id": self.salesperson.id,
+            }
+        )
+        order = self.create_order([(self.goods, 1)])
+        self.flush()
+        order.action_confirm()
+        todo = self.activities(self.visibility(order), "Stage changed")
+        self.assertEqual(todo.user_id, self.salesperson)
+
     def test_stage_and_exceptions_do_not_depend_on_rules(self):
         """Scenario 10: every shipped rule off, the engine still keeps the truth."""
         self.rules.active = False
