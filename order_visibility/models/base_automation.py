@@ -32,23 +32,38 @@ class BaseAutomation(models.Model):
 
     def _get_actions(self, records, triggers):
         memo = self._kept_automations() if records._name.startswith("order.visibility") else None
+        if memo is not None:
+            # Pending changes of the rules reach the database first (turning
+            # the rules kept off, see _write_multi); nothing pending, no query.
+            self.flush_model(["model_id", "trigger", "active"])
+            memo = self._kept_automations()
         if memo is None:
             return super()._get_actions(records, triggers)
         if "__action_done" not in self.env.context:
             self = self.with_context(__action_done={})
         key = (records._name, tuple(triggers))
         if key not in memo:
-            memo[key] = super()._get_actions(records, triggers).ids
+            # Odoo's search (base_automation's _get_actions), the rules read
+            # whole by it: their preconditions are read right after.
+            columns = [
+                name
+                for name, field in self._fields.items()
+                if field.store and field.column_type and field.prefetch is True
+            ]
+            domain = [("model_name", "=", records._name), ("trigger", "in", triggers)]
+            memo[key] = self.with_context(active_test=True).sudo().search_fetch(domain, columns).ids
         return self.browse(memo[key])
 
-    @api.model_create_multi
-    def create(self, vals_list):
+    # Any rule created, written to the database or deleted turns the rules
+    # kept off for the transaction. Private hooks of the ORM's low level: no
+    # public method to call over RPC.
+    def _create(self, data_list):
         self._forget_kept_automations()
-        return super().create(vals_list)
+        return super()._create(data_list)
 
-    def write(self, vals):
+    def _write_multi(self, vals_list):
         self._forget_kept_automations()
-        return super().write(vals)
+        return super()._write_multi(vals_list)
 
     @api.ondelete(at_uninstall=True)
     def _unlink_forget_kept_automations(self):
