@@ -92,23 +92,38 @@ class OrderVisibility(models.Model):
     # The promise
     # ------------------------------------------------------------------
 
-    def _keep_promises(self, promises_before, causes=None, default_cause="recompute"):
+    def _first_promises(self):
+        """{visibility id: promised date} of the confirmed orders of ``self``
+        with a promise and no first promise kept yet."""
+        return {
+            visibility.id: visibility.promised_date
+            for visibility in self
+            if visibility.sale_order_id.state == "sale"
+            and visibility.promised_date
+            and not visibility.first_promised_date
+        }
+
+    def _keep_promises(self, promises_before, causes=None, default_cause="recompute", first_promises=None):
         """Keep the first promise of newly confirmed orders, log the later changes.
 
         ``promises_before``: {visibility id: promised date before this pass};
         ``causes``: {order id: [events of the transaction]} as the engine
-        has them. Called by the recompute pass after the promised dates are
-        updated.
+        has them; ``first_promises``: ``_first_promises()`` as the pass found
+        them before writing the stage (where it wrote some already). Called
+        by the recompute pass after the promised dates are updated.
         """
         now = fields.Datetime.now()
-        first_promises = {}  # visibility id: its first promise
+        if first_promises is None:
+            first_promises = self._first_promises()
+        to_keep = {}  # visibility id: its first promise
         moved = {}  # visibility: promised date before
         for visibility in self:
             promised = visibility.promised_date
-            if visibility.sale_order_id.state != "sale" or not promised:
+            if visibility.id in first_promises:
+                if not visibility.first_promised_date:  # else the stage's write kept it
+                    to_keep[visibility.id] = first_promises[visibility.id]
                 continue
-            if not visibility.first_promised_date:
-                first_promises[visibility.id] = promised
+            if visibility.sale_order_id.state != "sale" or not promised:
                 continue
             before = promises_before.get(visibility.id)
             if before and before != promised:
@@ -137,7 +152,7 @@ class OrderVisibility(models.Model):
                         ),
                     }
                 )
-        self.browse(list(first_promises))._write_changed("first_promised_date", first_promises)
+        self.browse(list(to_keep))._write_changed("first_promised_date", to_keep)
         changes = self.env["order.visibility.promise.change"].sudo().create(change_vals)
         if changes:
             self._on_promise_changes(changes)

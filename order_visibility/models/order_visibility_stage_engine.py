@@ -94,13 +94,19 @@ class OrderVisibility(models.Model):
                 }
             )
         transitions = self.env["order.visibility.transition"].create(transition_vals)
+        # The promised date and the first promise do not depend on the stage:
+        # found first, so that a first confirmation writes its record once.
+        promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
+        visibilities._update_promised_dates()
+        first_promises = visibilities._first_promises()
         if len(transitions) == 1:
-            # One order (a user's change): the stage, since when and its
-            # transition in one write, so that what follows a write
-            # (automation rules' lookup, tracking) runs once.
-            transitions.visibility_id.write(
-                {"stage": transitions.to_stage, "stage_since": now, "last_transition_id": transitions.id}
-            )
+            # One order (a user's change): the stage, since when, its
+            # transition and its first promise in one write, so that what
+            # follows a write (automation rules, tracking) runs once.
+            vals = {"stage": transitions.to_stage, "stage_since": now, "last_transition_id": transitions.id}
+            if transitions.visibility_id.id in first_promises:
+                vals["first_promised_date"] = first_promises[transitions.visibility_id.id]
+            transitions.visibility_id.write(vals)
         elif transitions:
             # Many (a batch, an installation): one write per stage, then each
             # order's own transition (see _write_changed).
@@ -108,9 +114,7 @@ class OrderVisibility(models.Model):
                 stage_transitions.visibility_id.write({"stage": stage, "stage_since": now})
             transitions.visibility_id._write_changed("last_transition_id", {t.visibility_id.id: t for t in transitions})
         visibilities._sync_sale_order_stage()
-        promises_before = {visibility.id: visibility.promised_date for visibility in visibilities}
-        visibilities._update_promised_dates()
-        visibilities._keep_promises(promises_before, causes, cause)
+        visibilities._keep_promises(promises_before, causes, cause, first_promises)
         visibilities._update_margins()
         visibilities._update_returns(facts)
         visibilities._update_backorders(facts)
