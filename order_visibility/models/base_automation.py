@@ -9,6 +9,8 @@ the answer of that search only changes when a rule does."""
 
 from odoo import api, models
 
+from ..tools.fetch import record_columns
+
 # cr.cache key: {(model name, triggers): automation ids} for the transaction;
 # None once a rule changed in it (Odoo's search every time from then on, so
 # that a rollback to a savepoint never leaves a rule kept that is gone).
@@ -45,13 +47,8 @@ class BaseAutomation(models.Model):
         if key not in memo:
             # Odoo's search (base_automation's _get_actions), the rules read
             # whole by it: their preconditions are read right after.
-            columns = [
-                name
-                for name, field in self._fields.items()
-                if field.store and field.column_type and field.prefetch is True
-            ]
             domain = [("model_name", "=", records._name), ("trigger", "in", triggers)]
-            memo[key] = self.with_context(active_test=True).sudo().search_fetch(domain, columns).ids
+            memo[key] = self.with_context(active_test=True).sudo().search_fetch(domain, record_columns(self)).ids
         return self.browse(memo[key])
 
     # Any rule created, written to the database or deleted turns the rules

@@ -21,6 +21,7 @@ from ..tools.constants import (
     STAGE_CAUSES,
     TO_SHIP_STAGES,
 )
+from ..tools.fetch import record_columns
 
 
 class StageFacts(NamedTuple):
@@ -138,7 +139,7 @@ class OrderVisibility(models.Model):
         deleted since (those of a transaction's pass): an order with a
         visibility record exists (it cascades), the others are checked.
         """
-        existing = self.search_fetch([("sale_order_id", "in", orders.ids)], self._ensure_fetch_fields())
+        existing = self.search_fetch([("sale_order_id", "in", orders.ids)], record_columns(self))
         missing = orders - existing.sale_order_id
         if missing and existing_only:
             missing = missing.exists()
@@ -147,13 +148,6 @@ class OrderVisibility(models.Model):
                 [{"sale_order_id": order.id, "stage": "draft", "stage_since": order.create_date} for order in missing]
             )
         return existing
-
-    @api.model
-    def _ensure_fetch_fields(self):
-        """The columns a read of a whole record loads (what ``_ensure_for_orders`` reads)."""
-        return [
-            name for name, field in self._fields.items() if field.store and field.column_type and field.prefetch is True
-        ]
 
     def _sync_sale_order_stage(self):
         """Mirror the stage on sale.order (for its lists' filters and groups)."""

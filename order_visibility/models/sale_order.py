@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools.constants import STAGES
+from ..tools.fetch import record_columns
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
@@ -273,6 +274,9 @@ class SaleOrder(models.Model):
         margins = {}
         for company, company_orders in orders.grouped("company_id").items():
             company_products = products.with_company(company)
+            # Their cost with the columns a first read of them loads (the unit
+            # here, and Odoo's confirmation reads them next): one query.
+            company_products.fetch([*record_columns(products), "standard_price"])
             cost_of = dict(zip(company_products.ids, company_products.mapped("standard_price"), strict=True))
             uom_of = {product.id: product.uom_id for product in company_products}
             for order in company_orders:
