@@ -207,7 +207,7 @@ class OrderVisibilityException(models.Model):
         """
         self = self.sudo()
         results = {code: (self.browse(), self.browse()) for code in detected_by_code}
-        if scope is not None and not any(detected_by_code.values()) and not any(scope.mapped("exception_count")):
+        if scope is not None and not any(detected_by_code.values()) and not any(scope.sudo().mapped("exception_count")):
             return results  # nothing to open, and the scope's records count no open exception to resolve
         Type = self.env["order.visibility.exception.type"]
         # Exceptions still open under any type of these codes, archived ones
