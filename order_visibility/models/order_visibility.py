@@ -230,7 +230,8 @@ class OrderVisibility(models.Model):
             order_ids = self.env.cr.postcommit.data.pop(NEW_QUOTATIONS_KEY, set())
         if not order_ids:
             return self.env["order.visibility.transition"]
-        orders = self.env["sale.order"].browse(sorted(order_ids)).exists()
+        # Quotations deleted since are left out by the pass.
+        orders = self.env["sale.order"].browse(sorted(order_ids))
         return self.sudo()._recompute_orders(orders, cause="order_created")
 
     @api.model

@@ -127,6 +127,21 @@ class TestStageEngine(OrderVisibilityCommon):
         self.assertEqual(self.stage_path(order), before)
         self.assertEqual(self.visibility(order).promised_date, order.commitment_date)
 
+    def test_orders_deleted_after_a_change_are_left_out_of_the_pass(self):
+        """The pass of a transaction covers the orders changed in it that
+        still exist, with a record or not yet (an order with one exists)."""
+        kept = self.create_order([(self.goods, 1)])
+        gone = self.create_order([(self.goods, 1)])
+        self.flush()  # both quotations get their record
+        new = self.create_order([(self.goods, 1)])  # none yet
+        promise = fields.Datetime.now() + timedelta(days=3)
+        (kept | gone | new).write({"commitment_date": promise})
+        ids = (gone | new).ids
+        (gone | new).unlink()
+        self.flush()
+        self.assertEqual(self.visibility(kept).promised_date, promise)
+        self.assertFalse(self.env["order.visibility"].search([("sale_order_id", "in", ids)]))
+
     def test_one_pass_for_many_orders(self):
         """Several orders changed in one transaction: one set-based pass."""
         self.set_stock(self.goods, 30)
