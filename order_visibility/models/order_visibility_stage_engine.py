@@ -187,11 +187,8 @@ class OrderVisibility(models.Model):
         write of it (or of any field)."""
         if getattr(self._fields[field_name], "tracking", None) and not self.env.context.get("tracking_disable"):
             return True
-        rules = (
-            self.env["base.automation"]
-            .sudo()
-            .search_fetch([("model_name", "=", self._name), ("trigger", "in", WRITE_TRIGGERS)], ["trigger_field_ids"])
-        )
+        # Odoo's lookup of the rules a write runs (kept for the transaction, base_automation.py).
+        rules = self.env["base.automation"]._get_actions(self, WRITE_TRIGGERS).sudo()
         return any(not rule.trigger_field_ids or field_name in rule.trigger_field_ids.mapped("name") for rule in rules)
 
     def _update_promised_dates(self):
