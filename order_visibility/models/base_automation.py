@@ -10,6 +10,7 @@ the answer of that search only changes when a rule does."""
 from odoo import api, models
 
 from ..tools.fetch import record_columns
+from ..tools.transaction import kept, stop_keeping
 
 # cr.cache key: {(model name, triggers): automation ids} for the transaction;
 # None once a rule changed in it (Odoo's search every time from then on, so
@@ -21,16 +22,10 @@ class BaseAutomation(models.Model):
     _inherit = "base.automation"
 
     def _kept_automations(self):
-        cr = self.env.cr
-        if AUTOMATIONS_KEY not in cr.cache:
-            cr.cache[AUTOMATIONS_KEY] = {}
-            cr.postcommit.add(lambda: cr.cache.pop(AUTOMATIONS_KEY, None))
-            cr.postrollback.add(lambda: cr.cache.pop(AUTOMATIONS_KEY, None))
-        return cr.cache[AUTOMATIONS_KEY]
+        return kept(self.env.cr, AUTOMATIONS_KEY)
 
     def _forget_kept_automations(self):
-        self._kept_automations()
-        self.env.cr.cache[AUTOMATIONS_KEY] = None
+        stop_keeping(self.env.cr, AUTOMATIONS_KEY)
 
     def _get_actions(self, records, triggers):
         memo = self._kept_automations() if records._name.startswith("order.visibility") else None

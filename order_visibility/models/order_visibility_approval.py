@@ -2,6 +2,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..tools.transaction import forget, kept
 from .sale_order import APPROVAL_MODE_KEY
 
 # cr.cache key of _approved_expedite_costs: {sale order id: cost}
@@ -183,29 +184,22 @@ class OrderVisibilityApproval(models.Model):
         # Pending changes of approvals reach the database first (dropping the
         # costs kept, see _write_multi); nothing pending costs no query.
         self.flush_model(["sale_order_id", "reason", "state", "expedite_cost"])
-        cr = self.env.cr
-        memo = cr.cache.get(EXPEDITE_COSTS_KEY)
-        if memo is None:
-            # Other transactions may approve costs once this one ends.
-            memo = cr.cache[EXPEDITE_COSTS_KEY] = {}
-            cr.postcommit.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
-            cr.postrollback.add(lambda: cr.cache.pop(EXPEDITE_COSTS_KEY, None))
-        return memo
+        return kept(self.env.cr, EXPEDITE_COSTS_KEY)
 
     # Any approval written to the database, created or deleted drops the
     # transaction's expedite costs (read again by the next call). Private
     # hooks of the ORM's low level: no public method to call over RPC.
     def _create(self, data_list):
-        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        forget(self.env.cr, EXPEDITE_COSTS_KEY)
         return super()._create(data_list)
 
     def _write_multi(self, vals_list):
-        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        forget(self.env.cr, EXPEDITE_COSTS_KEY)
         return super()._write_multi(vals_list)
 
     @api.ondelete(at_uninstall=True)
     def _forget_expedite_costs(self):
-        self.env.cr.cache.pop(EXPEDITE_COSTS_KEY, None)
+        forget(self.env.cr, EXPEDITE_COSTS_KEY)
 
     def _expedite_needs_manager(self):
         """Whether the expedite cost is above the amount Users may approve (company currency)."""

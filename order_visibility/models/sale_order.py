@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..tools.constants import STAGES
 from ..tools.fetch import record_columns
+from ..tools.transaction import kept, stop_keeping
 
 # sale.order fields whose change can move the canonical stage or the promise.
 RECOMPUTE_FIELDS = {"state", "commitment_date", "picking_policy", "partner_id"}
@@ -426,16 +427,10 @@ class SaleOrderLine(models.Model):
 
     def _kept_margin_lines(self):
         """The lines kept by ``sale.order._visibility_margin_lines`` (None: not kept)."""
-        cr = self.env.cr
-        if MARGIN_LINES_KEY not in cr.cache:
-            cr.cache[MARGIN_LINES_KEY] = {}
-            cr.postcommit.add(lambda: cr.cache.pop(MARGIN_LINES_KEY, None))
-            cr.postrollback.add(lambda: cr.cache.pop(MARGIN_LINES_KEY, None))
-        return cr.cache[MARGIN_LINES_KEY]
+        return kept(self.env.cr, MARGIN_LINES_KEY)
 
     def _forget_margin_lines(self):
-        self._kept_margin_lines()
-        self.env.cr.cache[MARGIN_LINES_KEY] = None
+        stop_keeping(self.env.cr, MARGIN_LINES_KEY)
 
     # Lines added, deleted or written where the margin reads them: the lines
     # kept are dropped for the rest of the transaction. Private hooks of the
