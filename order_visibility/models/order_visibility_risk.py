@@ -25,10 +25,12 @@ class OrderVisibility(models.Model):
         its reasons (``_risk_factors``), where they changed. ``ship_dates``:
         the dates the goods can leave when the caller has them already."""
         factors = self._risk_factors(facts, ship_dates) if ship_dates else self._risk_factors(facts)
-        changed, changed_reasons = defaultdict(list), {}
+        changed, changed_scores, changed_reasons = defaultdict(list), defaultdict(list), {}
         for visibility in self:
             score = self._risk_score(factors[visibility.id])
             reasons = [reason for _points, reason in factors[visibility.id]]
+            if visibility.risk_score != score:
+                changed_scores[score].append(visibility.id)
             if (visibility.risk_reasons or []) != reasons:
                 changed_reasons[visibility.id] = reasons
             if visibility.risk_score != score or visibility.id in changed_reasons:
@@ -41,12 +43,8 @@ class OrderVisibility(models.Model):
         # A batch: the score through the ORM, one write per score (tracking,
         # the at-risk rule and is_at_risk follow it); the reasons carry
         # figures (days of slack) that differ from order to order.
-        changed_scores = defaultdict(list)
-        for (score, _reasons), ids in changed.items():
-            changed_scores[score] += [id_ for id_ in ids if self.browse(id_).risk_score != score]
         for score, ids in changed_scores.items():
-            if ids:
-                self.browse(ids).write({"risk_score": score})
+            self.browse(ids).write({"risk_score": score})
         self.browse(list(changed_reasons))._write_changed("risk_reasons", changed_reasons)
 
     def _risk_factors(self, facts=None, ship_dates=None, cleared_codes=()):

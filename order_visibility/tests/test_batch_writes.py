@@ -96,3 +96,22 @@ class TestBatchWrites(OrderVisibilityCommon):
         for visibility in orders.visibility_ids:
             bodies = visibility.message_ids.mapped("body")
             self.assertEqual(sum("Promise moved by the rule" in str(body) for body in bodies), 1, visibility)
+
+    def test_a_batch_writes_each_orders_risk_score_and_reasons(self):
+        """Three orders of one pass, each with its own days of slack: the
+        scores (one write per score) and the reasons (each its own) all land."""
+        orders = self._confirmed_orders(3)
+        self.env["order.visibility"]._recompute_orders(orders, cause="reconciliation")
+        self.assertEqual(orders.visibility_ids.mapped("risk_score"), [0, 0, 0])
+        moved = self._move_promises(orders, days=1)  # 1 day + 0, 1, 2 hours of slack
+        self.env["order.visibility"]._recompute_orders(orders, cause="reconciliation")
+        self.flush()
+        self.env.invalidate_all()
+        slacks = set()
+        for visibility in orders.visibility_ids:
+            slack = round((moved[visibility.sale_order_id.id] - fields.Datetime.now()).total_seconds() / 86400.0, 1)
+            slacks.add(slack)
+            self.assertEqual(visibility.risk_reasons[0], ["slack", {"days": slack}])
+            self.assertEqual(visibility.risk_score, 25)  # 20 for the slack, 5 for an important customer
+            self.assertIn(f"{slack:.1f} days of slack", visibility.risk_explanation)
+        self.assertGreater(len(slacks), 1, "the orders' reasons differ: the batch's way of writing them")
