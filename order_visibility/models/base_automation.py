@@ -28,12 +28,12 @@ class BaseAutomation(models.Model):
         stop_keeping(self.env.cr, AUTOMATIONS_KEY)
 
     def _get_actions(self, records, triggers):
-        memo = self._kept_automations() if records._name.startswith("order.visibility") else None
-        if memo is not None:
-            # Pending changes of the rules reach the database first (turning
-            # the rules kept off, see _write_multi); nothing pending, no query.
-            self.flush_model(["model_id", "trigger", "active"])
-            memo = self._kept_automations()
+        if not records._name.startswith("order.visibility"):
+            return super()._get_actions(records, triggers)
+        # Pending changes of the rules reach the database first (turning the
+        # rules kept off, see _write_multi); nothing pending, no query.
+        self.flush_model(["model_id", "trigger", "active"])
+        memo = self._kept_automations()
         if memo is None:
             return super()._get_actions(records, triggers)
         if "__action_done" not in self.env.context:

@@ -242,9 +242,11 @@ class OrderVisibility(models.Model):
     def _write_column(self, fname, values):
         """Write ``values`` ({visibility id: value}) to the technical column
         ``fname`` in one UPDATE, where no tracking, automation rule or
-        computed field has to follow it (``next_check_at``,
-        ``last_transition_id``). Pending ORM writes of the column go first,
-        this UPDATE then wins; the records' cache of it is dropped."""
+        computed field has to follow it: the sweep's ``next_check_at`` of
+        every order it visits, one statement rather than one ORM write per
+        order (the engine's pass writes its fields with ``_write_changed``,
+        flushed together). Pending ORM writes of the column go first, this
+        UPDATE then wins; the records' cache of it is dropped."""
         if not values:
             return
         records = self.browse(list(values))
