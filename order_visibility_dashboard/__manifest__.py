@@ -2,7 +2,7 @@
 {
     "name": "Order Visibility Control Tower",
     "summary": "Live OWL dashboard of order stages, exceptions, risk, automation and webhook health",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",
@@ -10,6 +10,7 @@
     "depends": ["order_visibility", "web", "bus"],
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/order_visibility_cron_run_views.xml",
         "views/order_visibility_dashboard_menus.xml",
     ],

@@ -101,7 +101,7 @@ class OrderVisibilityControlTower(models.AbstractModel):
         sla_domain = [*open_exceptions, ("is_overdue", "=", True)]
         unacknowledged_domain = [*exception_base, ("state", "=", "open")]
 
-        order_figures, late_count, at_risk_count = self._order_figures(base, now, threshold)
+        order_figures, late_count, at_risk_count = self._order_figures(base, filters, now, threshold)
         counts = {stage: row["count"] for stage, row in order_figures.items()}
         stages = [
             {"stage": code, "label": label, "count": counts.get(code, 0), "domain": [*base, ("stage", "=", code)]}

@@ -1,11 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 import pytz
 
 from odoo import api, fields, models
 from odoo.addons.order_visibility.tools.constants import TO_SHIP_STAGES
 from odoo.tools import SQL
+
+from .order_visibility_control_tower_tally import ceil_hour, floor_hour
 
 PRE_CONFIRMATION_STAGES = ("draft", "pending_approval", "cancelled")
 # The transitions the throughput counts: confirmed (left the quotation
@@ -126,14 +129,37 @@ class OrderVisibilityControlTower(models.AbstractModel):
         # companies applied).
         Transition = self.env["order.visibility.transition"]
         Transition.flush_model(["changed_at", "from_stage", "to_stage", "company_id", *self._denormalised_fields()])
-        queries = []
-        for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS):
-            query = Transition._search(base)
-            if not query.is_empty():
-                query.add_where(transition_condition_sql(series, query.table))
-            queries.append(query)
         days = self._period_days(since, now)
-        counts = self._count_per_day([(query, "changed_at") for query in queries], days)
+        starts = self._day_starts(days)
+        tally_where = self._tally_where("order.visibility.transition", filters)
+        if tally_where is not None and all(start == floor_hour(start) for start in starts):
+            # From the tally's hours when the user's days start on whole
+            # hours (not in the time zones half an hour off UTC); the
+            # period's first hour, from ``since`` to the next whole hour, is
+            # counted from the transitions.
+            first = max(starts[0], since)
+            ceiling = ceil_hour(first)
+            ranges = [(ceiling, starts[1]), *pairwise(starts[1:])]
+            counted = None
+            if ceiling != first:
+                counted = []
+                for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS):
+                    query = Transition._search([*base, ("changed_at", "<", fields.Datetime.to_string(ceiling))])
+                    if query.is_empty():
+                        counted.append(SQL("0"))
+                        continue
+                    query.add_where(transition_condition_sql(series, query.table))
+                    counted.append(SQL("(%s)", query.select(SQL("COUNT(*)"))))
+            rows = self._count_per_day_tallied(tally_where, ["confirmed", "shipped"], ranges, counted)
+            counts = dict(zip(days, rows, strict=True))
+        else:
+            queries = []
+            for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS):
+                query = Transition._search(base)
+                if not query.is_empty():
+                    query.add_where(transition_condition_sql(series, query.table))
+                queries.append(query)
+            counts = self._count_per_day([(query, "changed_at") for query in queries], days)
         confirmed = {day: row[0] for day, row in counts.items()}
         shipped = {day: row[1] for day, row in counts.items()}
         return {

@@ -1,0 +1,235 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.addons.order_visibility.tools.constants import OPEN_CONFIRMED_STAGES
+from odoo.tools import SQL
+
+from .order_visibility_control_tower_trends import CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS, transition_condition
+
+# The stages whose orders count as at risk when their score reaches the
+# threshold (the control tower's at-risk tile).
+RISK_STAGES = (*OPEN_CONFIRMED_STAGES, "pending_approval")
+# The bucket the compaction gives to times older than any bound the control
+# tower asks about (stage aging: 7 days; late orders: the current hour).
+PAST = datetime(1970, 1, 1)
+# How far back each kind keeps its hours: the aging buckets go back 7 days,
+# the lateness of a promise only needs its hour while it is the current one,
+# the throughput shows 30 days at most.
+STAGE_HOURS_KEPT = timedelta(days=8)
+PROMISE_HOURS_KEPT = timedelta(days=1)
+THROUGHPUT_KEPT = timedelta(days=32)
+
+TALLY_COLUMNS = "kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score"
+
+
+def _sql_list(values):
+    return "({})".format(", ".join(f"'{value}'" for value in values))
+
+
+# The tally rows of a set of orders, from ``changes``: rows of
+# order_visibility's columns with a ``delta`` (+1 for a row that is, -1 for a
+# row that was). Each order counts once per kind: ``stage`` (its stage and
+# the hour it entered it), ``promise`` (open confirmed orders: the hour of
+# their promise) and ``risk`` (orders the at-risk tile looks at: their score).
+ORDER_TALLY = f"""
+    SELECT kind.kind, row.company_id, row.warehouse_id, row.team_id, row.customer_priority, row.stage,
+           kind.bucket, kind.score, SUM(row.delta) AS count
+      FROM ({{changes}}) AS row
+     CROSS JOIN LATERAL (VALUES
+           ('stage', date_trunc('hour', row.stage_since), NULL::integer),
+           ('promise', CASE WHEN row.stage IN {_sql_list(OPEN_CONFIRMED_STAGES)}
+                            THEN date_trunc('hour', row.promised_date) END, NULL::integer),
+           ('risk', NULL::timestamp, CASE WHEN row.stage IN {_sql_list(RISK_STAGES)} THEN row.risk_score END)
+     ) AS kind(kind, bucket, score)
+     WHERE kind.kind = 'stage' OR kind.bucket IS NOT NULL OR kind.score IS NOT NULL
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    HAVING SUM(row.delta) <> 0
+"""
+ORDER_COLUMNS = "company_id, warehouse_id, team_id, customer_priority, stage, stage_since, promised_date, risk_score"
+
+# The tally rows of a set of stage transitions: the throughput's two series
+# (a transition is in at most one), per hour of the change.
+TRANSITION_TALLY = f"""
+    SELECT CASE WHEN {transition_condition(CONFIRMED_TRANSITIONS)} THEN 'confirmed' ELSE 'shipped' END,
+           row.company_id, row.warehouse_id, row.team_id, row.customer_priority, NULL::varchar,
+           date_trunc('hour', row.changed_at), NULL::integer, SUM(row.delta)
+      FROM ({{changes}}) AS row
+     WHERE {transition_condition(CONFIRMED_TRANSITIONS)} OR {transition_condition(SHIPPED_TRANSITIONS)}
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    HAVING SUM(row.delta) <> 0
+"""
+TRANSITION_COLUMNS = "company_id, warehouse_id, team_id, customer_priority, from_stage, to_stage, changed_at"
+
+# {table: (trigger function, the tally of its rows, the columns it reads)}
+TALLIED = {
+    "order_visibility": ("order_visibility_tally_orders", ORDER_TALLY, ORDER_COLUMNS),
+    "order_visibility_transition": ("order_visibility_tally_transitions", TRANSITION_TALLY, TRANSITION_COLUMNS),
+}
+EVENTS = {
+    "INSERT": "REFERENCING NEW TABLE AS new_rows",
+    "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "DELETE": "REFERENCING OLD TABLE AS old_rows",
+}
+
+
+def _changes(columns, new=False, old=False):
+    parts = []
+    if new:
+        parts.append(f"SELECT 1 AS delta, {columns} FROM new_rows")
+    if old:
+        parts.append(f"SELECT -1 AS delta, {columns} FROM old_rows")
+    return " UNION ALL ".join(parts)
+
+
+def tally_insert(tally, changes):
+    """The INSERT into the tally of ``tally`` (ORDER_TALLY, TRANSITION_TALLY)
+    over ``changes`` (SQL: rows with a ``delta``)."""
+    before, after = tally.split("{changes}")
+    return SQL(f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count) {before}%s{after}", changes)
+
+
+def _trigger_function(name, tally, columns):
+    insert = f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count)"
+    return f"""
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                {insert} {tally.format(changes=_changes(columns, new=True))};
+            ELSIF TG_OP = 'DELETE' THEN
+                {insert} {tally.format(changes=_changes(columns, old=True))};
+            ELSE
+                {insert} {tally.format(changes=_changes(columns, new=True, old=True))};
+            END IF;
+            RETURN NULL;
+        END
+        $body$
+    """
+
+
+def drop_triggers(cr):
+    """Drop the triggers and functions that keep the tally (uninstallation)."""
+    for table, (function, _tally, _columns) in TALLIED.items():
+        for event in EVENTS:
+            cr.execute(
+                SQL(
+                    "DROP TRIGGER IF EXISTS %s ON %s",
+                    SQL.identifier(f"{function}_{event.lower()}"),
+                    SQL.identifier(table),
+                )
+            )
+        cr.execute(SQL("DROP FUNCTION IF EXISTS %s()", SQL.identifier(function)))
+
+
+class OrderVisibilityTally(models.Model):
+    """Running counts of the orders and transitions the control tower counts.
+
+    Right after a bulk load, before autovacuum has marked the pages of
+    ``order_visibility`` all-visible, PostgreSQL checks every index entry an
+    index-only scan returns against the table: counting 100,000 orders per
+    stage then costs as much as reading them. The tally keeps the same
+    counts in a few rows: per company, warehouse, sales team and customer
+    priority, the orders per stage and hour they entered it, per hour of
+    their promise (open confirmed orders) and per risk score, and the
+    throughput's transitions per hour.
+
+    PostgreSQL keeps it, not the ORM: statement triggers on
+    ``order_visibility`` and ``order_visibility_transition`` add one row per
+    group of what a statement changed (+1 for the new version of a row, -1
+    for the old one; nothing when nothing counted changed), so every way a
+    row changes is followed, the ORM's flushes, SQL updates and cascades
+    alike, in the same transaction. Rows are only ever inserted, so writers
+    never wait on each other; ``_cron_compact`` sums them back to one row
+    per group. The control tower reads it in place of counting when the
+    user's record rules are the company rules only (``_tally_companies``),
+    and counts the records otherwise.
+    """
+
+    _name = "order.visibility.tally"
+    _description = "Order Visibility Control Tower Counts"
+    _log_access = False
+
+    kind = fields.Selection(
+        [
+            ("stage", "Orders per stage"),
+            ("promise", "Open orders per promise"),
+            ("risk", "Orders per risk score"),
+            ("confirmed", "Orders confirmed"),
+            ("shipped", "Orders shipped"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    # The order's own columns, as plain values: the tally follows what the
+    # rows hold (a foreign key would change it behind the triggers' back).
+    company_id = fields.Integer(readonly=True)
+    warehouse_id = fields.Integer(readonly=True)
+    team_id = fields.Integer(readonly=True)
+    customer_priority = fields.Char(readonly=True)
+    stage = fields.Char(readonly=True)
+    bucket = fields.Datetime(readonly=True, help="The hour of the stage entry, promise or transition.")
+    score = fields.Integer(readonly=True)
+    count = fields.Integer(readonly=True)
+
+    def init(self):
+        """(Re)create the triggers and rebuild the tally from the tables, at
+        installation and at every upgrade: the two tables are locked against
+        writers meanwhile, so nothing is counted twice or missed."""
+        cr = self.env.cr
+        cr.execute("LOCK TABLE order_visibility, order_visibility_transition IN SHARE MODE")
+        drop_triggers(cr)
+        for table, (function, tally, columns) in TALLIED.items():
+            cr.execute(_trigger_function(function, tally, columns))
+            for event, referencing in EVENTS.items():
+                cr.execute(
+                    SQL(
+                        "CREATE TRIGGER %s AFTER %s ON %s %s FOR EACH STATEMENT EXECUTE FUNCTION %s()",
+                        SQL.identifier(f"{function}_{event.lower()}"),
+                        SQL(event),
+                        SQL.identifier(table),
+                        SQL(referencing),
+                        SQL.identifier(function),
+                    )
+                )
+        self._rebuild()
+
+    @api.model
+    def _rebuild(self):
+        """The tally counted again from the tables, one row per group."""
+        cr = self.env.cr
+        cr.execute("DELETE FROM order_visibility_tally")
+        for table, (_function, tally, columns) in TALLIED.items():
+            cr.execute(tally_insert(tally, SQL(f"SELECT 1 AS delta, {columns} FROM %s", SQL.identifier(table))))
+
+    @api.model
+    def _cron_compact(self):
+        """Sum the rows of each group into one, the hours the control tower
+        no longer tells apart into ``PAST``, and drop the transitions older
+        than any period it shows.
+
+        The rows summed are those this statement deletes: a row a concurrent
+        transaction inserts meanwhile stays as it is, and a concurrent
+        compaction skips the rows this one deleted, so each row is summed
+        exactly once."""
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        self.env.cr.execute(
+            SQL(
+                f"""
+                WITH gone AS (DELETE FROM order_visibility_tally RETURNING {TALLY_COLUMNS}, count)
+                INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count)
+                SELECT kind, company_id, warehouse_id, team_id, customer_priority, stage,
+                       CASE WHEN kind = 'stage' AND bucket < %(stage_horizon)s THEN %(past)s
+                            WHEN kind = 'promise' AND bucket < %(promise_horizon)s THEN %(past)s
+                            ELSE bucket END,
+                       score, SUM(count)
+                  FROM gone
+                 WHERE kind NOT IN ('confirmed', 'shipped') OR bucket >= %(throughput_horizon)s
+                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+                HAVING SUM(count) <> 0
+                """,
+                stage_horizon=now - STAGE_HOURS_KEPT,
+                promise_horizon=now - PROMISE_HOURS_KEPT,
+                throughput_horizon=now - THROUGHPUT_KEPT,
+                past=PAST,
+            )
+        )
