@@ -139,34 +139,28 @@ class OrderVisibilityControlTower(models.AbstractModel):
     @api.model
     def _count_per_day_tallied(self, tally_where, kinds, ranges, first_counted=None):
         """[[count of each of ``kinds``] for each of ``ranges``] from the
-        tally's hours (``ranges``: [(start, stop)] on whole hours), in one
-        query. ``first_counted``: SQL counts (one per kind) the first range
-        adds, those of its records before its first whole hour."""
+        tally's hours, in one query (``ranges``: consecutive [(start, stop)]
+        on whole hours). ``first_counted``: SQL counts (one per kind) the
+        first range adds, those of its records before its first whole hour.
+
+        One pass over the tally's rows of the period, each put in its range
+        by ``width_bucket`` over the ranges' starts."""
         self.env["order.visibility.tally"].flush_model()
-        starts, stops = [start for start, _stop in ranges], [stop for _start, stop in ranges]
-        columns = []
-        for index, kind in enumerate(kinds):
-            column = SQL("COALESCE(SUM(tally.count) FILTER (WHERE tally.kind = %s), 0)", kind)
-            if first_counted:
-                column = SQL(
-                    "%s + CASE WHEN ov_range.start = %s THEN %s ELSE 0 END", column, starts[0], first_counted[index]
-                )
-            columns.append(column)
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT ov_range.start, %s
-                  FROM unnest(%s::timestamp[], %s::timestamp[]) AS ov_range(start, stop)
-                  LEFT JOIN order_visibility_tally tally
-                    ON tally.kind IN %s AND tally.bucket >= ov_range.start AND tally.bucket < ov_range.stop AND %s
-                 GROUP BY ov_range.start
-                """,
-                SQL(", ").join(columns),
-                starts,
-                stops,
-                tuple(kinds),
-                tally_where,
-            )
+        starts = [start for start, _stop in ranges]
+        query = SQL(
+            "SELECT width_bucket(bucket, %s::timestamp[]), %s FROM order_visibility_tally"
+            " WHERE kind IN %s AND bucket >= %s AND bucket < %s AND %s GROUP BY 1",
+            starts,
+            SQL(", ").join(SQL("SUM(count) FILTER (WHERE kind = %s)", kind) for kind in kinds),
+            tuple(kinds),
+            starts[0],
+            ranges[-1][1],
+            tally_where,
         )
-        counts = {start: row for start, *row in self.env.cr.fetchall()}
-        return [counts[start] for start in starts]
+        if first_counted:  # in the same query, as a row of the first range
+            query = SQL("%s UNION ALL SELECT 1, %s", query, SQL(", ").join(first_counted))
+        self.env.cr.execute(query)
+        counts = [[0] * len(kinds) for _range in ranges]
+        for index, *row in self.env.cr.fetchall():
+            counts[index - 1] = [total + (count or 0) for total, count in zip(counts[index - 1], row, strict=True)]
+        return counts
