@@ -91,7 +91,10 @@ class OrderVisibilityControlTower(models.AbstractModel):
             return SQL("%s = ov_stage.code", SQL.identifier(table, "stage"))
 
         def since(bound):
-            return lambda table: SQL("%s >= %s", SQL.identifier(table, "stage_since"), bound)
+            # Closed stages do not age: nothing to count.
+            return lambda table: SQL(
+                "%s >= %s AND ov_stage.code NOT IN %s", SQL.identifier(table, "stage_since"), bound, CLOSED_STAGES
+            )
 
         def count(conditions):
             query = Visibility._search(base)

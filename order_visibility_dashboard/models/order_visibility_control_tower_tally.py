@@ -2,11 +2,12 @@
 from datetime import timedelta
 
 from odoo import api, models
-from odoo.addons.order_visibility.tools.constants import OPEN_CONFIRMED_STAGES
+from odoo.addons.order_visibility.tools.constants import CLOSED_STAGES, OPEN_CONFIRMED_STAGES
 from odoo.orm.domains import DomainCondition
 from odoo.tools import SQL
 
 from .order_visibility_control_tower import DENORMALISED_FILTERS
+from .order_visibility_control_tower_service_level import HOUR_FIELDS
 
 
 def floor_hour(moment):
@@ -81,7 +82,9 @@ class OrderVisibilityControlTower(models.AbstractModel):
                 since.append((ceiling, tallied))
                 continue
             live = count(
-                lambda table: SQL("%s = ov_stage.code", column(table, "stage")),
+                lambda table: SQL(
+                    "%s = ov_stage.code AND ov_stage.code NOT IN %s", column(table, "stage"), CLOSED_STAGES
+                ),
                 lambda table, bound=bound, ceiling=ceiling: SQL(
                     "%s >= %s AND %s < %s", column(table, "stage_since"), bound, column(table, "stage_since"), ceiling
                 ),
@@ -164,3 +167,89 @@ class OrderVisibilityControlTower(models.AbstractModel):
         for index, *row in self.env.cr.fetchall():
             counts[index - 1] = [total + (count or 0) for total, count in zip(counts[index - 1], row, strict=True)]
         return counts
+
+    @api.model
+    def _service_level_sums_tallied(self, tally_where, base, periods):
+        """{period: sums} as ``_service_level_sums`` gives them, for
+        ``periods`` {key: (start, stop)} (consecutive), in one query: the
+        tally's whole hours inside a period, and from the records the
+        hours a period starts or stops in."""
+        Visibility = self.env["order.visibility"]
+        self.env["order.visibility.tally"].flush_model()
+        Visibility.flush_model(["is_measured", "fully_shipped_date", "is_on_time", "is_in_full", "paid_date"])
+        edges = sorted({moment for bounds in periods.values() for moment in bounds})
+        # The hours an edge falls inside of (not on): counted from the records.
+        split = sorted({floor_hour(edge) for edge in edges if floor_hour(edge) != edge})
+        first, last = ceil_hour(edges[0]), floor_hour(edges[-1])
+
+        def period_of(column):
+            return SQL(
+                "CASE %s END",
+                SQL(" ").join(
+                    SQL("WHEN %s >= %s AND %s < %s THEN %s", column, start, column, stop, key)
+                    for key, (start, stop) in periods.items()
+                ),
+            )
+
+        tallied = SQL(
+            "SELECT %s, on_time, in_full, %s FROM order_visibility_tally"
+            " WHERE kind = 'measured' AND bucket >= %s AND bucket < %s AND NOT bucket = ANY(%s::timestamp[]) AND %s",
+            period_of(SQL("bucket")),
+            SQL(", ").join(SQL.identifier(name) for name in ("count", "paid", "fill_rate", *HOUR_FIELDS)),
+            first,
+            last,
+            split,
+            tally_where,
+        )
+        windows = [(edges[0], first), *((hour, hour + timedelta(hours=1)) for hour in split), (last, edges[-1])]
+        windows = [(start, stop) for start, stop in windows if start < stop]
+        parts = [tallied]
+        if windows:
+            query = Visibility._search(
+                [
+                    *base,
+                    ("is_measured", "=", True),
+                    ("fully_shipped_date", ">=", edges[0]),
+                    ("fully_shipped_date", "<", edges[-1]),
+                ]
+            )
+            if not query.is_empty():
+                column = SQL.identifier(query.table, "fully_shipped_date")
+                # Parenthesised: add_where ANDs it to the access rules' conditions as it is.
+                query.add_where(
+                    SQL(
+                        "(%s)",
+                        SQL(" OR ").join(
+                            SQL("%s >= %s AND %s < %s", column, start, column, stop) for start, stop in windows
+                        ),
+                    )
+                )
+
+                def value(name):
+                    return SQL.identifier(query.table, name)
+
+                parts.append(
+                    query.select(
+                        period_of(column),
+                        SQL("COALESCE(%s, FALSE)", value("is_on_time")),
+                        SQL("COALESCE(%s, FALSE)", value("is_in_full")),
+                        SQL("1"),
+                        SQL("CASE WHEN %s IS NULL THEN 0 ELSE 1 END", value("paid_date")),
+                        value("fill_rate"),
+                        *(value(name) for name in HOUR_FIELDS),
+                    )
+                )
+        self.env.cr.execute(
+            SQL(
+                "SELECT period, on_time, in_full, SUM(count), SUM(paid), SUM(fill_rate), %s"
+                " FROM (%s) AS measured(period, on_time, in_full, count, paid, fill_rate, %s)"
+                " WHERE period IS NOT NULL GROUP BY 1, 2, 3",
+                SQL(", ").join(SQL("SUM(%s)", SQL.identifier(name)) for name in HOUR_FIELDS),
+                SQL(" UNION ALL ").join(parts),
+                SQL(", ").join(SQL.identifier(name) for name in HOUR_FIELDS),
+            )
+        )
+        groups = {key: [] for key in periods}
+        for period, *group in self.env.cr.fetchall():
+            groups[period].append(group)
+        return {key: self._service_level_add_up(groups[key]) for key in periods}

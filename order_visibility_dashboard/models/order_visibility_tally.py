@@ -2,9 +2,10 @@
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
-from odoo.addons.order_visibility.tools.constants import OPEN_CONFIRMED_STAGES
+from odoo.addons.order_visibility.tools.constants import CLOSED_STAGES, OPEN_CONFIRMED_STAGES
 from odoo.tools import SQL
 
+from .order_visibility_control_tower_service_level import HOUR_FIELDS
 from .order_visibility_control_tower_trends import CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS, transition_condition
 
 # The stages whose orders count as at risk when their score reaches the
@@ -15,12 +16,17 @@ RISK_STAGES = (*OPEN_CONFIRMED_STAGES, "pending_approval")
 PAST = datetime(1970, 1, 1)
 # How far back each kind keeps its hours: the aging buckets go back 7 days,
 # the lateness of a promise only needs its hour while it is the current one,
-# the throughput shows 30 days at most.
+# the throughput shows 30 days at most, the service levels 30 days beside
+# the 30 before.
 STAGE_HOURS_KEPT = timedelta(days=8)
 PROMISE_HOURS_KEPT = timedelta(days=1)
 THROUGHPUT_KEPT = timedelta(days=32)
+MEASURED_KEPT = timedelta(days=62)
 
-TALLY_COLUMNS = "kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score"
+# The columns that make a group, and the sums each row carries.
+TALLY_KEY = "kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score, on_time, in_full"
+TALLY_SUMS = ("count", "paid", "fill_rate", *HOUR_FIELDS)
+TALLY_COLUMNS = f"{TALLY_KEY}, {', '.join(TALLY_SUMS)}"
 
 
 def _sql_list(values):
@@ -30,33 +36,52 @@ def _sql_list(values):
 # The tally rows of a set of orders, from ``changes``: rows of
 # order_visibility's columns with a ``delta`` (+1 for a row that is, -1 for a
 # row that was). Each order counts once per kind: ``stage`` (its stage and
-# the hour it entered it), ``promise`` (open confirmed orders: the hour of
-# their promise) and ``risk`` (orders the at-risk tile looks at: their score).
+# the hour it entered it; closed stages do not age, their hour is not
+# kept), ``promise`` (open confirmed orders: the hour of their promise),
+# ``risk`` (orders the at-risk tile looks at: their score) and ``measured``
+# (orders measured by the service levels: the hour their last goods left,
+# on time, in full, with the sums of their measures).
 ORDER_TALLY = f"""
     SELECT kind.kind, row.company_id, row.warehouse_id, row.team_id, row.customer_priority, row.stage,
-           kind.bucket, kind.score, SUM(row.delta) AS count
+           kind.bucket, kind.score, kind.on_time, kind.in_full,
+           SUM(row.delta), SUM(row.delta * kind.paid),
+           SUM(row.delta * kind.fill_rate), {", ".join(f"SUM(row.delta * kind.{name})" for name in HOUR_FIELDS)}
       FROM ({{changes}}) AS row
-     CROSS JOIN LATERAL (VALUES
-           ('stage', date_trunc('hour', row.stage_since), NULL::integer),
-           ('promise', CASE WHEN row.stage IN {_sql_list(OPEN_CONFIRMED_STAGES)}
-                            THEN date_trunc('hour', row.promised_date) END, NULL::integer),
-           ('risk', NULL::timestamp, CASE WHEN row.stage IN {_sql_list(RISK_STAGES)} THEN row.risk_score END)
-     ) AS kind(kind, bucket, score)
-     WHERE kind.kind = 'stage' OR kind.bucket IS NOT NULL OR kind.score IS NOT NULL
-     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+     CROSS JOIN LATERAL (
+           SELECT 'stage', CASE WHEN row.stage NOT IN {_sql_list(CLOSED_STAGES)}
+                                THEN date_trunc('hour', row.stage_since) END,
+                  NULL::integer, NULL::boolean, NULL::boolean, 0, NULL::float8, NULL::float8, NULL::float8, NULL::float8
+           UNION ALL
+           SELECT 'promise', date_trunc('hour', row.promised_date), NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL
+            WHERE row.stage IN {_sql_list(OPEN_CONFIRMED_STAGES)} AND row.promised_date IS NOT NULL
+           UNION ALL
+           SELECT 'risk', NULL, row.risk_score, NULL, NULL, 0, NULL, NULL, NULL, NULL
+            WHERE row.stage IN {_sql_list(RISK_STAGES)} AND row.risk_score IS NOT NULL
+           UNION ALL
+           SELECT 'measured', date_trunc('hour', row.fully_shipped_date), NULL,
+                  COALESCE(row.is_on_time, FALSE), COALESCE(row.is_in_full, FALSE),
+                  CASE WHEN row.paid_date IS NULL THEN 0 ELSE 1 END,
+                  row.fill_rate, {", ".join(f"row.{name}" for name in HOUR_FIELDS)}
+            WHERE row.is_measured AND row.fully_shipped_date IS NOT NULL
+     ) AS kind(kind, bucket, score, on_time, in_full, paid, fill_rate, {", ".join(HOUR_FIELDS)})
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
     HAVING SUM(row.delta) <> 0
 """
-ORDER_COLUMNS = "company_id, warehouse_id, team_id, customer_priority, stage, stage_since, promised_date, risk_score"
+ORDER_COLUMNS = (
+    "company_id, warehouse_id, team_id, customer_priority, stage, stage_since, promised_date, risk_score,"
+    f" is_measured, fully_shipped_date, is_on_time, is_in_full, paid_date, fill_rate, {', '.join(HOUR_FIELDS)}"
+)
 
 # The tally rows of a set of stage transitions: the throughput's two series
 # (a transition is in at most one), per hour of the change.
 TRANSITION_TALLY = f"""
     SELECT CASE WHEN {transition_condition(CONFIRMED_TRANSITIONS)} THEN 'confirmed' ELSE 'shipped' END,
            row.company_id, row.warehouse_id, row.team_id, row.customer_priority, NULL::varchar,
-           date_trunc('hour', row.changed_at), NULL::integer, SUM(row.delta)
+           date_trunc('hour', row.changed_at), NULL::integer, NULL::boolean, NULL::boolean,
+           SUM(row.delta), 0, NULL::float8, NULL::float8, NULL::float8, NULL::float8
       FROM ({{changes}}) AS row
      WHERE {transition_condition(CONFIRMED_TRANSITIONS)} OR {transition_condition(SHIPPED_TRANSITIONS)}
-     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
     HAVING SUM(row.delta) <> 0
 """
 TRANSITION_COLUMNS = "company_id, warehouse_id, team_id, customer_priority, from_stage, to_stage, changed_at"
@@ -86,11 +111,11 @@ def tally_insert(tally, changes):
     """The INSERT into the tally of ``tally`` (ORDER_TALLY, TRANSITION_TALLY)
     over ``changes`` (SQL: rows with a ``delta``)."""
     before, after = tally.split("{changes}")
-    return SQL(f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count) {before}%s{after}", changes)
+    return SQL(f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}) {before}%s{after}", changes)
 
 
 def _trigger_function(name, tally, columns):
-    insert = f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count)"
+    insert = f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS})"
     return f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
@@ -156,6 +181,7 @@ class OrderVisibilityTally(models.Model):
             ("risk", "Orders per risk score"),
             ("confirmed", "Orders confirmed"),
             ("shipped", "Orders shipped"),
+            ("measured", "Orders measured"),
         ],
         required=True,
         readonly=True,
@@ -169,7 +195,15 @@ class OrderVisibilityTally(models.Model):
     stage = fields.Char(readonly=True)
     bucket = fields.Datetime(readonly=True, help="The hour of the stage entry, promise or transition.")
     score = fields.Integer(readonly=True)
+    on_time = fields.Boolean(readonly=True)
+    in_full = fields.Boolean(readonly=True)
     count = fields.Integer(readonly=True)
+    # The sums of the service levels' measures of the group's orders.
+    paid = fields.Integer(readonly=True)
+    fill_rate = fields.Float(readonly=True)
+    quotation_to_confirmed_hours = fields.Float(readonly=True)
+    confirmed_to_shipped_hours = fields.Float(readonly=True)
+    confirmed_to_paid_hours = fields.Float(readonly=True)
 
     def init(self):
         """(Re)create the triggers and rebuild the tally from the tables, at
@@ -204,8 +238,8 @@ class OrderVisibilityTally(models.Model):
     @api.model
     def _cron_compact(self):
         """Sum the rows of each group into one, the hours the control tower
-        no longer tells apart into ``PAST``, and drop the transitions older
-        than any period it shows.
+        no longer tells apart into ``PAST``, and drop the transitions and
+        service-level measures older than any period it shows.
 
         The rows summed are those this statement deletes: a row a concurrent
         transaction inserts meanwhile stays as it is, and a concurrent
@@ -215,21 +249,23 @@ class OrderVisibilityTally(models.Model):
         self.env.cr.execute(
             SQL(
                 f"""
-                WITH gone AS (DELETE FROM order_visibility_tally RETURNING {TALLY_COLUMNS}, count)
-                INSERT INTO order_visibility_tally ({TALLY_COLUMNS}, count)
+                WITH gone AS (DELETE FROM order_visibility_tally RETURNING {TALLY_COLUMNS})
+                INSERT INTO order_visibility_tally ({TALLY_COLUMNS})
                 SELECT kind, company_id, warehouse_id, team_id, customer_priority, stage,
                        CASE WHEN kind = 'stage' AND bucket < %(stage_horizon)s THEN %(past)s
                             WHEN kind = 'promise' AND bucket < %(promise_horizon)s THEN %(past)s
                             ELSE bucket END,
-                       score, SUM(count)
+                       score, on_time, in_full, {", ".join(f"SUM({name})" for name in TALLY_SUMS)}
                   FROM gone
-                 WHERE kind NOT IN ('confirmed', 'shipped') OR bucket >= %(throughput_horizon)s
-                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+                 WHERE (kind NOT IN ('confirmed', 'shipped') OR bucket >= %(throughput_horizon)s)
+                   AND (kind != 'measured' OR bucket >= %(measured_horizon)s)
+                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
                 HAVING SUM(count) <> 0
                 """,
                 stage_horizon=now - STAGE_HOURS_KEPT,
                 promise_horizon=now - PROMISE_HOURS_KEPT,
                 throughput_horizon=now - THROUGHPUT_KEPT,
+                measured_horizon=now - MEASURED_KEPT,
                 past=PAST,
             )
         )

@@ -154,6 +154,64 @@ class TestControlTowerTally(OrderVisibilityCommon):
         b_rows = self.figures_both_ways(self.admin_b, self.company_b)[0][0]
         self.assertEqual(sum(total for _stage, total, *_since in b_rows), 2, "the second company's admin: its 2 orders")
 
+    def test_service_levels_from_the_tally_are_the_records_sums(self):
+        """Measured orders inside the period, in the hours its edges fall
+        in (either side of the start, the current hour): the tally's sums
+        are the records' sums."""
+        orders = self.orders_in_two_companies()
+        self.set_stock(self.goods_b, 20)
+        shipped = orders["shipped"]
+        with freeze_time(NOW - timedelta(hours=2)):
+            for _n in range(3):
+                order = self.create_order([(self.goods_b, 1)])
+                order.action_confirm()
+                self.flush()
+                self.deliver(order.picking_ids)
+                shipped |= order
+            self.flush()
+        start = NOW - timedelta(days=14)
+        moments = [start + timedelta(minutes=10), start - timedelta(minutes=10), NOW - timedelta(minutes=5)]
+        measured = self.env["order.visibility"].search(
+            [("sale_order_id", "in", shipped.ids), ("is_measured", "=", True)]
+        )
+        self.assertEqual(len(measured), 4)
+        for visibility, moment in zip(measured, moments, strict=False):
+            visibility.sudo().fully_shipped_date = moment
+        self.flush()
+        self.assertTallyRight()
+        for user, companies, filters in (
+            (self.env.user, self.company | self.company_b, {}),
+            (self.user_a, self.company, {}),
+            (self.admin_b, self.company_b, {}),
+            (self.user_ab, self.company | self.company_b, {"warehouse_id": self.warehouse.id}),
+        ):
+            tower = (
+                self.env["order.visibility.control.tower"]
+                .with_user(user)
+                .with_context(allowed_company_ids=companies.ids)
+            )
+            parsed = tower._parse_filters(filters)
+            base = tower._filters_domain(parsed, "")
+            with freeze_time(NOW):
+                levels = tower._service_levels(base, parsed, fields.Datetime.now())
+                for key in ("current", "previous"):
+                    counted = tower._service_level_sums(
+                        [
+                            *base,
+                            ("is_measured", "=", True),
+                            ("fully_shipped_date", ">=", levels[key]["start"]),
+                            ("fully_shipped_date", "<", levels[key]["end"]),
+                        ]
+                    )
+                    rates = tower._service_level_rates(counted)
+                    self.assertEqual(
+                        {name: levels[key][name] for name in ("orders", "paid", *rates)},
+                        {"orders": counted["orders"], "paid": counted["paid"], **rates},
+                        f"{user.login} {filters} {key}",
+                    )
+            if user == self.user_a:
+                self.assertEqual((levels["current"]["orders"], levels["previous"]["orders"]), (3, 1))
+
     def test_compaction_keeps_every_figure(self):
         self.orders_in_two_companies()
         later = NOW + timedelta(days=10)  # the orders' hours are all older than what the tower tells apart
