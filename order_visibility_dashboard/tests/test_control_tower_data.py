@@ -380,7 +380,7 @@ class TestControlTowerData(OrderVisibilityCommon):
         def assert_tower_queries():
             self.tower()  # warm the caches (parameters, xml ids)
             self.env.invalidate_all()
-            with self.assertQueryCount(25):
+            with self.assertQueryCount(24):
                 self.tower()
 
         orders(1)
