@@ -46,8 +46,13 @@ class OrderVisibility(models.Model):
 
     @api.model
     def _cron_exception_sweep(self):
-        return self.env["order.visibility.cron.run"]._record_run("exception_sweep", super()._cron_exception_sweep)
+        result = self.env["order.visibility.cron.run"]._record_run("exception_sweep", super()._cron_exception_sweep)
+        # What the pass changed added rows to the control tower's running counts.
+        self.env["order.visibility.tally"]._cron_compact()
+        return result
 
     @api.model
     def _cron_reconcile(self):
-        return self.env["order.visibility.cron.run"]._record_run("reconcile", super()._cron_reconcile)
+        result = self.env["order.visibility.cron.run"]._record_run("reconcile", super()._cron_reconcile)
+        self.env["order.visibility.tally"]._cron_compact()
+        return result

@@ -6,6 +6,10 @@ from odoo import SUPERUSER_ID, api, models
 from .ir_websocket import CONTROL_TOWER_SUBCHANNEL
 
 NOTIFIED_KEY = "order_visibility_dashboard.pending_notices"
+# A transaction that changed the stage of this many orders or more (an
+# import, a mass update) has the control tower's running counts compacted
+# right after it commits, rather than at the next hourly pass.
+COMPACT_AFTER_TRANSITIONS = 1000
 
 
 class OrderVisibility(models.Model):
@@ -50,6 +54,8 @@ class OrderVisibility(models.Model):
     @api.model
     def _send_control_tower_notices(self, pending):
         """``pending``: {model name: record ids} of committed changes."""
+        if len(pending.get("order.visibility.transition", ())) >= COMPACT_AFTER_TRANSITIONS:
+            self.env.ref("order_visibility_dashboard.ir_cron_compact_tally")._trigger()
         company_ids = set()
         for model, ids in pending.items():
             # Searched, not browsed: a record deleted since is simply skipped.

@@ -40,7 +40,9 @@ def _sql_list(values):
 # kept), ``promise`` (open confirmed orders: the hour of their promise),
 # ``risk`` (orders the at-risk tile looks at: their score) and ``measured``
 # (orders measured by the service levels: the hour their last goods left,
-# on time, in full, with the sums of their measures).
+# on time, in full, with the sums of their measures). A group whose count
+# does not change is kept when its sums do (an order paid: the same group,
+# another confirmed-to-paid time).
 ORDER_TALLY = f"""
     SELECT kind.kind, row.company_id, row.warehouse_id, row.team_id, row.customer_priority, row.stage,
            kind.bucket, kind.score, kind.on_time, kind.in_full,
@@ -65,7 +67,8 @@ ORDER_TALLY = f"""
             WHERE row.is_measured AND row.fully_shipped_date IS NOT NULL
      ) AS kind(kind, bucket, score, on_time, in_full, paid, fill_rate, {", ".join(HOUR_FIELDS)})
      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    HAVING SUM(row.delta) <> 0
+    HAVING SUM(row.delta) <> 0 OR SUM(row.delta * kind.paid) <> 0
+        OR {" OR ".join(f"COALESCE(SUM(row.delta * kind.{name}), 0) <> 0" for name in ("fill_rate", *HOUR_FIELDS))}
 """
 ORDER_COLUMNS = (
     "company_id, warehouse_id, team_id, customer_priority, stage, stage_since, promised_date, risk_score,"

@@ -10,13 +10,17 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.addons.order_visibility.tests.common import OrderVisibilityCommon
 from odoo.addons.order_visibility_dashboard import uninstall_hook
+from odoo.addons.order_visibility_dashboard.models.order_visibility_tally import TALLY_KEY
 from odoo.fields import Command
 from odoo.tests import tagged
 
 NOW = datetime(2026, 6, 10, 12, 23, 45)  # not on the hour: the hours' edges are counted from the records
 TALLY_GROUPS = """
-    SELECT kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score, SUM(count)
-      FROM order_visibility_tally GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 HAVING SUM(count) <> 0
+    SELECT kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score, on_time, in_full,
+           SUM(count), SUM(paid), ROUND(SUM(fill_rate)::numeric, 6),
+           ROUND(SUM(quotation_to_confirmed_hours)::numeric, 6), ROUND(SUM(confirmed_to_shipped_hours)::numeric, 6),
+           ROUND(SUM(confirmed_to_paid_hours)::numeric, 6)
+      FROM order_visibility_tally GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 HAVING SUM(count) <> 0
 """
 
 
@@ -221,10 +225,7 @@ class TestControlTowerTally(OrderVisibilityCommon):
         with freeze_time(later):
             self.env["order.visibility.tally"]._cron_compact()
         self.assertLess(self.env["order.visibility.tally"].search_count([]), rows)
-        self.env.cr.execute(
-            "SELECT count(*) FROM order_visibility_tally"
-            " GROUP BY kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score"
-        )
+        self.env.cr.execute(f"SELECT count(*) FROM order_visibility_tally GROUP BY {TALLY_KEY}")
         self.assertEqual({count for (count,) in self.env.cr.fetchall()}, {1})
         self.env.invalidate_all()
         with freeze_time(later):
@@ -243,6 +244,30 @@ class TestControlTowerTally(OrderVisibilityCommon):
         self.assertEqual(Tally.search_count(old_transitions), 0)
         self.assertEqual(month_later["stages"], before["stages"])
         self.assertFalse(any(month_later["throughput"]["confirmed"]))
+
+    def test_large_transactions_and_passes_compact(self):
+        """A transaction that moved many orders has the counts compacted
+        right after it commits; the sweep and the reconciliation compact
+        them when they end."""
+        cron = self.env.ref("order_visibility_dashboard.ir_cron_compact_tally")
+        Trigger = self.env["ir.cron.trigger"]
+        Visibility = self.env["order.visibility"]
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        Visibility._send_control_tower_notices({"order.visibility.transition": set(range(1, 1000))})
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before, "999 transitions: the hourly pass")
+        Visibility._send_control_tower_notices({"order.visibility.transition": set(range(1, 1001))})
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+
+        self.orders_in_two_companies()
+        self.env.cr.execute(f"SELECT count(*) FROM order_visibility_tally GROUP BY {TALLY_KEY} HAVING count(*) > 1")
+        self.assertTrue(self.env.cr.fetchall(), "groups of several rows before the pass")
+        for xmlid in ("order_visibility.ir_cron_exception_sweep", "order_visibility.ir_cron_reconcile"):
+            self.run_cron(xmlid, at=NOW)
+            self.env.cr.execute(f"SELECT count(*) FROM order_visibility_tally GROUP BY {TALLY_KEY} HAVING count(*) > 1")
+            self.assertFalse(self.env.cr.fetchall(), f"one row per group after {xmlid}")
+            self.create_order([(self.goods_b, 1)])  # a new row in some group
+            self.flush()
+        self.assertTallyRight()
 
     def test_other_record_rules_count_the_records(self):
         """A rule of the administrator's beside the company rule: the tally
