@@ -208,10 +208,12 @@ class OrderVisibilityTally(models.Model):
     confirmed_to_shipped_hours = fields.Float(readonly=True)
     confirmed_to_paid_hours = fields.Float(readonly=True)
 
-    def init(self):
+    def _auto_init(self):
         """(Re)create the triggers and rebuild the tally from the tables, at
-        installation and at every upgrade: the two tables are locked against
-        writers meanwhile, so nothing is counted twice or missed."""
+        installation and at every upgrade, once the table exists: the two
+        tables are locked against writers meanwhile, so nothing is counted
+        twice or missed."""
+        result = super()._auto_init()
         cr = self.env.cr
         cr.execute("LOCK TABLE order_visibility, order_visibility_transition IN SHARE MODE")
         drop_triggers(cr)
@@ -229,6 +231,7 @@ class OrderVisibilityTally(models.Model):
                     )
                 )
         self._rebuild()
+        return result
 
     @api.model
     def _rebuild(self):
