@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..tools.constants import CAUSES, STAGES
 
@@ -31,3 +31,37 @@ class OrderVisibilityTransition(models.Model):
     user_id = fields.Many2one("res.users", string="By", readonly=True, default=lambda self: self.env.uid)
 
     _to_stage_changed_idx = models.Index("(to_stage, changed_at)")
+
+    @api.model
+    def _carried_fields(self):
+        """{field: field of the visibility record} of the transition's stored
+        fields related to its visibility record and precomputed: the order
+        and company here, the control tower's filters in the dashboard."""
+        return {
+            name: field.related.split(".", 1)[1]
+            for name, field in self._fields.items()
+            if field.precompute and field.related and field.related.count(".") == 1
+            if field.related.startswith("visibility_id.")
+        }
+
+    def _add_precomputed_values(self, vals_list):
+        """The fields related to the visibility record read from the records
+        of all the new transitions at once, as their computation gives them.
+        Odoo computes precomputed fields on a new record per transition
+        (``new``): 6 % of the time of an installation on 100,000 orders.
+        Marked precomputed as Odoo marks its own (Odoo's marks only the
+        values it completes: these have no inverse either way)."""
+        carried = self._carried_fields()
+        Visibility = self.env["order.visibility"].sudo()  # related fields are read as superuser
+        prefetch = Visibility.browse(
+            {vals["visibility_id"] for vals in vals_list if isinstance(vals.get("visibility_id"), int)}
+        )._prefetch_ids
+        for vals in vals_list:
+            visibility_id = vals.get("visibility_id")
+            names = [name for name in carried if name not in vals] if isinstance(visibility_id, int) else []
+            if names:
+                visibility = Visibility.browse(visibility_id).with_prefetch(prefetch)
+                for name in names:
+                    vals[name] = self._fields[name].convert_to_write(visibility[carried[name]], self)
+                vals.setdefault("__precomputed__", set()).update(names)
+        return super()._add_precomputed_values(vals_list)
