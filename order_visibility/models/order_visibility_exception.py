@@ -261,12 +261,13 @@ class OrderVisibilityException(models.Model):
         visibility_by_id = {v.id: v for v in visibilities}
         now = fields.Datetime.now()
         vals_list = []
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         for key in keys:
             visibility_id, res_model, res_id = key
             order = visibility_by_id[visibility_id].sale_order_id
             info = details.get(key) or {}
             preferred = self.env["res.users"].browse(info.get("owner_id") or [])
-            owner_id = exception_type._pick_owner(order, preferred).id
+            owner_id = exception_type._pick_owner(order, preferred, admin).id
             vals_list.append(
                 {
                     "visibility_id": visibility_id,

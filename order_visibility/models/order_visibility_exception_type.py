@@ -112,21 +112,19 @@ class OrderVisibilityExceptionType(models.Model):
         own = {t.company_id.id: t for t in types if t.company_id}
         return {company.id: own.get(company.id) or shared for company in companies if own.get(company.id) or shared}
 
-    def _pick_owner(self, order, preferred=None):
+    def _pick_owner(self, order, preferred=None, admin=None):
         """The user who owns a new exception of this type on ``order``: the
         ``preferred`` user, the type's owners, a member of its team, the
         salesperson, the administrator — the first who works in the order's
-        company (none: the exception has no owner)."""
+        company (none: the exception has no owner). ``admin``: the
+        administrator, as found by the caller that picks many owners (each
+        look-up of the XML id checks the record exists: one query)."""
         self.ensure_one()
+        if admin is None:
+            admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         company = order.company_id
         members = self.group_id.all_user_ids.sorted("id") if self.group_id else self.env["res.users"]
-        candidates = (
-            (preferred or self.env["res.users"])
-            | self.user_ids
-            | members
-            | order.user_id
-            | self.env.ref("base.user_admin", raise_if_not_found=False)
-        )
+        candidates = (preferred or self.env["res.users"]) | self.user_ids | members | order.user_id | admin
         return next(
             (user for user in candidates if user.active and not user.share and company in user.company_ids),
             self.env["res.users"],
