@@ -6,6 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists
 
 from ..tools.constants import STAGES
 from ..tools.fetch import record_columns
@@ -58,6 +59,39 @@ class SaleOrder(models.Model):
         help="The canonical stage kept by Order Visibility.",
     )
     visibility_transition_count = fields.Integer(compute="_compute_visibility_transition_count")
+
+    def _auto_init(self):
+        self._add_visibility_stage_column()
+        return super()._auto_init()
+
+    def _add_visibility_stage_column(self):
+        """Add the column of the stage mirror, every existing order a
+        quotation (its default), without writing every order: a column added
+        with a constant default takes it from the catalogue (PostgreSQL 11
+        and later), where Odoo sets a new column's default by an UPDATE of
+        every row (2.4 s of the installation on 100,000 orders, which then
+        writes the confirmed ones again). The column keeps no default, as
+        Odoo's columns; the existing rows keep the value."""
+        field = self._fields["visibility_stage"]
+        cr = self.env.cr
+        if column_exists(cr, self._table, field.name):
+            return
+        table, column = SQL.identifier(self._table), SQL.identifier(field.name)
+        cr.execute(
+            SQL(
+                """ALTER TABLE %s ADD COLUMN %s %s DEFAULT %s;
+                   ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;
+                   COMMENT ON COLUMN %s IS %s""",
+                table,
+                column,
+                SQL(field.column_type[1]),
+                field.convert_to_column_insert(field.default(self), self),
+                table,
+                column,
+                SQL.identifier(self._table, field.name),
+                field.string,
+            )
+        )
 
     def _compute_visibility_transition_count(self):
         counts = dict(
