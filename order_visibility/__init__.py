@@ -23,7 +23,7 @@ def _post_init_backfill_visibility(env):
     started = last_log = time.monotonic()
     for start in range(0, total, BATCH_SIZE):
         batch = env["sale.order"].browse(order_ids[start : start + BATCH_SIZE])
-        engine._recompute_orders(batch, cause="installation")
+        engine._install_on_orders(batch)
         env.flush_all()
         env.invalidate_all()
         done, now = start + len(batch), time.monotonic()

@@ -4,6 +4,7 @@ from . import order_visibility_exception_type
 from . import order_visibility
 from . import order_visibility_health_hooks
 from . import order_visibility_stage_engine
+from . import order_visibility_installation
 from . import order_visibility_risk
 from . import order_visibility_margin
 from . import order_visibility_sweep
