@@ -210,11 +210,14 @@ class OrderVisibility(models.Model):
         """Measure the orders whose goods have all left; the others are not
         measured. The engine's stage changes trigger it: the ORM computes
         every order of a pass at once, and ``_service_level_values`` reads
-        their moves in one query."""
+        their moves in one query. The orders not measured get the same
+        values: assigned to all of them at once, one field at a time (on
+        100,000 orders, one assignment per order and field cost a second)."""
         measured = self.filtered(lambda v: v.id and v.stage in SHIPPED_STAGES)._service_level_values()
-        for visibility in self:
-            values = measured.get(visibility.id) or NOT_MEASURED
-            if values["is_measured"] and visibility.stage == "paid":
+        self.filtered(lambda v: v.id not in measured).update(NOT_MEASURED)
+        for visibility in self.filtered(lambda v: v.id in measured):
+            values = measured[visibility.id]
+            if visibility.stage == "paid":
                 values = values | {
                     "paid_date": visibility.stage_since,
                     "confirmed_to_paid_hours": hours_between(
