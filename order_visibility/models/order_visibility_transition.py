@@ -53,12 +53,12 @@ class OrderVisibilityTransition(models.Model):
         values it completes: these have no inverse either way)."""
         carried = self._carried_fields()
         Visibility = self.env["order.visibility"].sudo()  # related fields are read as superuser
-        prefetch = Visibility.browse(
-            {vals["visibility_id"] for vals in vals_list if isinstance(vals.get("visibility_id"), int)}
-        )._prefetch_ids
-        for vals in vals_list:
-            visibility_id = vals.get("visibility_id")
-            names = [name for name in carried if name not in vals] if isinstance(visibility_id, int) else []
+        # The records given by id (Odoo's computation handles the others).
+        given = [vals for vals in vals_list if isinstance(vals.get("visibility_id"), int) and vals["visibility_id"]]
+        prefetch = Visibility.browse({vals["visibility_id"] for vals in given})._prefetch_ids
+        for vals in given:
+            visibility_id = vals["visibility_id"]
+            names = [name for name in carried if name not in vals]
             if names:
                 visibility = Visibility.browse(visibility_id).with_prefetch(prefetch)
                 for name in names:

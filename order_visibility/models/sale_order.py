@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists
+from odoo.tools.sql import column_exists, table_exists
 
 from ..tools.constants import STAGES
 from ..tools.fetch import record_columns
@@ -74,7 +74,7 @@ class SaleOrder(models.Model):
         Odoo's columns; the existing rows keep the value."""
         field = self._fields["visibility_stage"]
         cr = self.env.cr
-        if column_exists(cr, self._table, field.name):
+        if not table_exists(cr, self._table) or column_exists(cr, self._table, field.name):
             return
         table, column = SQL.identifier(self._table), SQL.identifier(field.name)
         cr.execute(
