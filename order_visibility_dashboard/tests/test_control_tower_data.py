@@ -8,29 +8,21 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.addons.order_visibility.tests.common import OrderVisibilityCommon
 from odoo.addons.order_visibility_dashboard import uninstall_hook
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Command
 from odoo.tests import new_test_user, tagged, warmup
+
+from .common import ControlTowerCommon
 
 NOW = datetime(2026, 6, 10, 12, 0, 0)
 
 
 @tagged("post_install", "-at_install")
-class TestControlTowerData(OrderVisibilityCommon):
+class TestControlTowerData(ControlTowerCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["product.supplierinfo"].create(
-            {"partner_id": cls.partner_a.id, "product_tmpl_id": cls.goods.product_tmpl_id.id, "delay": 10}
-        )
-        company_b = cls.setup_second_company(name="OV Tower B")
-        cls.company_b, cls.warehouse_b = company_b["company"], company_b["warehouse"]
-        cls.ov_user = cls.new_user("ov_tower_user", "order_visibility.group_order_visibility_user")
-        cls.ov_user_ab = cls.new_user(
-            "ov_tower_user_ab", "order_visibility.group_order_visibility_user", cls.company | cls.company_b
-        )
+        cls.ov_user, cls.ov_user_ab = cls.setup_tower_companies("tower")
         cls.salesman = new_test_user(cls.env, "ov_tower_salesman", groups="sales_team.group_sale_salesman")
 
     def tower(self, filters=None, user=None, companies=None):
@@ -297,18 +289,7 @@ class TestControlTowerData(OrderVisibilityCommon):
 
     def test_access_per_group_and_company(self):
         self.late_awaiting_order()
-        order_b = (
-            self.env["sale.order"]
-            .with_company(self.company_b)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "company_id": self.company_b.id,
-                    "warehouse_id": self.warehouse_b.id,
-                    "order_line": [Command.create({"product_id": self.goods.id, "product_uom_qty": 2})],
-                }
-            )
-        )
+        order_b = self.order_b(2)
         order_b.with_company(self.company_b).action_confirm()
         self.flush()
 
@@ -406,18 +387,7 @@ class TestControlTowerData(OrderVisibilityCommon):
         for _n in range(3):
             self.create_order([(self.goods_b, 1)]).action_confirm()
         self.late_awaiting_order()
-        order_b = (
-            self.env["sale.order"]
-            .with_company(self.company_b)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "company_id": self.company_b.id,
-                    "warehouse_id": self.warehouse_b.id,
-                    "order_line": [Command.create({"product_id": self.goods_b.id, "product_uom_qty": 1})],
-                }
-            )
-        )
+        order_b = self.order_b(1, product=self.goods_b)
         order_b.with_company(self.company_b).action_confirm()
         notices = commit() - before
         self.assertEqual(len(notices), 2, "one notice per company for all the changes of one transaction")

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.addons.order_visibility.tests.common import OrderVisibilityCommon
 from odoo.addons.order_visibility_dashboard import uninstall_hook
 from odoo.addons.order_visibility_dashboard.models.order_visibility_tally import TALLY_KEY
 from odoo.fields import Command
 from odoo.tests import tagged
+
+from .common import ControlTowerCommon
 
 NOW = datetime(2026, 6, 10, 12, 23, 45)  # not on the hour: the hours' edges are counted from the records
 TALLY_GROUPS = """
@@ -25,23 +26,15 @@ TALLY_GROUPS = """
 
 
 @tagged("post_install", "-at_install")
-class TestControlTowerTally(OrderVisibilityCommon):
+class TestControlTowerTally(ControlTowerCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["product.supplierinfo"].create(
-            {"partner_id": cls.partner_a.id, "product_tmpl_id": cls.goods.product_tmpl_id.id, "delay": 10}
-        )
-        company_b = cls.setup_second_company(name="OV Tally B")
-        cls.company_b, cls.warehouse_b = company_b["company"], company_b["warehouse"]
-        cls.user_a = cls.new_user("ov_tally_user_a", "order_visibility.group_order_visibility_user")
+        cls.user_a, cls.user_ab = cls.setup_tower_companies("tally")
         cls.admin_b = cls.new_user(
             "ov_tally_admin_b",
             "order_visibility.group_order_visibility_admin,base.group_system",
             cls.company_b,
-        )
-        cls.user_ab = cls.new_user(
-            "ov_tally_user_ab", "order_visibility.group_order_visibility_user", cls.company | cls.company_b
         )
 
     def tally_groups(self):
@@ -55,21 +48,6 @@ class TestControlTowerTally(OrderVisibilityCommon):
         self.env["order.visibility.tally"]._rebuild()
         self.assertEqual(kept, self.tally_groups())
         return kept
-
-    def order_b(self, quantity=2, **values):
-        return (
-            self.env["sale.order"]
-            .with_company(self.company_b)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "company_id": self.company_b.id,
-                    "warehouse_id": self.warehouse_b.id,
-                    "order_line": [Command.create({"product_id": self.goods.id, "product_uom_qty": quantity})],
-                    **values,
-                }
-            )
-        )
 
     def orders_in_two_companies(self):
         """Orders through their stages in two companies, aged and promised
