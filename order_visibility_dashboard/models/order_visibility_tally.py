@@ -27,6 +27,7 @@ MEASURED_KEPT = timedelta(days=62)
 TALLY_KEY = "kind, company_id, warehouse_id, team_id, customer_priority, stage, bucket, score, on_time, in_full"
 TALLY_SUMS = ("count", "paid", "fill_rate", *HOUR_FIELDS)
 TALLY_COLUMNS = f"{TALLY_KEY}, {', '.join(TALLY_SUMS)}"
+INSERT_INTO_TALLY = f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS})"
 
 
 def _sql_list(values):
@@ -114,20 +115,19 @@ def tally_insert(tally, changes):
     """The INSERT into the tally of ``tally`` (ORDER_TALLY, TRANSITION_TALLY)
     over ``changes`` (SQL: rows with a ``delta``)."""
     before, after = tally.split("{changes}")
-    return SQL(f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS}) {before}%s{after}", changes)
+    return SQL(f"{INSERT_INTO_TALLY} {before}%s{after}", changes)
 
 
 def _trigger_function(name, tally, columns):
-    insert = f"INSERT INTO order_visibility_tally ({TALLY_COLUMNS})"
     return f"""
         CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                {insert} {tally.format(changes=_changes(columns, new=True))};
+                {INSERT_INTO_TALLY} {tally.format(changes=_changes(columns, new=True))};
             ELSIF TG_OP = 'DELETE' THEN
-                {insert} {tally.format(changes=_changes(columns, old=True))};
+                {INSERT_INTO_TALLY} {tally.format(changes=_changes(columns, old=True))};
             ELSE
-                {insert} {tally.format(changes=_changes(columns, new=True, old=True))};
+                {INSERT_INTO_TALLY} {tally.format(changes=_changes(columns, new=True, old=True))};
             END IF;
             RETURN NULL;
         END
@@ -210,10 +210,17 @@ class OrderVisibilityTally(models.Model):
 
     def _auto_init(self):
         """(Re)create the triggers and rebuild the tally from the tables, at
-        installation and at every upgrade, once the table exists: the two
-        tables are locked against writers meanwhile, so nothing is counted
-        twice or missed."""
+        installation and at every upgrade: once every model of the module
+        has its columns (the transitions' filter columns are the dashboard's
+        own), whatever order the models are set up in."""
         result = super()._auto_init()
+        self.pool.post_init(self._set_up_triggers)
+        return result
+
+    def _set_up_triggers(self):
+        """The triggers created again and the tally counted again, the two
+        tables locked against writers meanwhile, so that nothing is counted
+        twice or missed."""
         cr = self.env.cr
         cr.execute("LOCK TABLE order_visibility, order_visibility_transition IN SHARE MODE")
         drop_triggers(cr)
@@ -231,7 +238,6 @@ class OrderVisibilityTally(models.Model):
                     )
                 )
         self._rebuild()
-        return result
 
     @api.model
     def _rebuild(self):
@@ -256,7 +262,7 @@ class OrderVisibilityTally(models.Model):
             SQL(
                 f"""
                 WITH gone AS (DELETE FROM order_visibility_tally RETURNING {TALLY_COLUMNS})
-                INSERT INTO order_visibility_tally ({TALLY_COLUMNS})
+                {INSERT_INTO_TALLY}
                 SELECT kind, company_id, warehouse_id, team_id, customer_priority, stage,
                        CASE WHEN kind = 'stage' AND bucket < %(stage_horizon)s THEN %(past)s
                             WHEN kind = 'promise' AND bucket < %(promise_horizon)s THEN %(past)s
