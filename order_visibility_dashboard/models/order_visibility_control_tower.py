@@ -204,6 +204,20 @@ class OrderVisibilityControlTower(models.AbstractModel):
         }
 
     @api.model
+    def _count_sql(self, model, domain, *conditions):
+        """The number of ``model``'s records of ``domain`` the user may read
+        (the ORM's query: record rules and allowed companies) that meet
+        ``conditions`` (each a function of the query's table giving SQL), as
+        SQL to put in a query: a scalar subquery, ``0`` when the domain
+        selects nothing."""
+        query = self.env[model]._search(domain)
+        if query.is_empty():
+            return SQL("0")
+        for condition in conditions:
+            query.add_where(condition(query.table))
+        return SQL("(%s)", query.select(SQL("COUNT(*)")))
+
+    @api.model
     def _denormalised_fields(self):
         return [name for name, _type in DENORMALISED_FILTERS.values()]
 

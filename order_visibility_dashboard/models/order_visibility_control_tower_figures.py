@@ -6,6 +6,7 @@ from odoo.addons.order_visibility.tools.constants import CLOSED_STAGES, OPEN_CON
 from odoo.tools import SQL
 
 from .order_visibility_control_tower import QUEUE_ORDERS
+from .order_visibility_tally import RISK_STAGES
 
 # Stage aging buckets: (key, lower bound in days, upper bound in days or None).
 AGING_BUCKETS = [("0_1", 0, 1), ("1_3", 1, 3), ("3_7", 3, 7), ("7_plus", 7, None)]
@@ -85,7 +86,6 @@ class OrderVisibilityControlTower(models.AbstractModel):
         - late and at risk: the partial index of the open confirmed stages
           (and pending approval), by promised date and risk score.
         """
-        Visibility = self.env["order.visibility"]
 
         def in_stage(table):
             return SQL("%s = ov_stage.code", SQL.identifier(table, "stage"))
@@ -96,29 +96,20 @@ class OrderVisibilityControlTower(models.AbstractModel):
                 "%s >= %s AND ov_stage.code NOT IN %s", SQL.identifier(table, "stage_since"), bound, CLOSED_STAGES
             )
 
-        def count(conditions):
-            query = Visibility._search(base)
-            for condition in conditions:
-                query.add_where(condition(query.table))
-            return SQL("(%s)", query.select(SQL("COUNT(*)")))
+        def count(*conditions):
+            return self._count_sql("order.visibility", base, *conditions)
 
         late = count(
-            [
-                lambda table: SQL("%s IN %s", SQL.identifier(table, "stage"), OPEN_CONFIRMED_STAGES),
-                lambda table: SQL("%s < %s", SQL.identifier(table, "promised_date"), now),
-            ]
+            lambda table: SQL("%s IN %s", SQL.identifier(table, "stage"), OPEN_CONFIRMED_STAGES),
+            lambda table: SQL("%s < %s", SQL.identifier(table, "promised_date"), now),
         )
         at_risk = count(
-            [
-                lambda table: SQL(
-                    "%s IN %s", SQL.identifier(table, "stage"), (*OPEN_CONFIRMED_STAGES, "pending_approval")
-                ),
-                lambda table: SQL("%s >= %s", SQL.identifier(table, "risk_score"), threshold),
-            ]
+            lambda table: SQL("%s IN %s", SQL.identifier(table, "stage"), RISK_STAGES),
+            lambda table: SQL("%s >= %s", SQL.identifier(table, "risk_score"), threshold),
         )
         # Per stage, range counts rather than a FILTER per order: measured
         # faster although the recent orders are visited again.
-        per_stage = [count([in_stage]), *(count([in_stage, since(bound)]) for bound in bounds)]
+        per_stage = [count(in_stage), *(count(in_stage, since(bound)) for bound in bounds)]
         self.env.cr.execute(
             SQL(
                 "SELECT ov_stage.code, %s, %s, %s FROM unnest(%s::varchar[]) AS ov_stage(code)",

@@ -59,15 +59,11 @@ class OrderVisibilityControlTower(models.AbstractModel):
         between an aging bound and the next whole hour, and the open orders
         promised between the current hour and now. Those are index range
         counts over an hour of data, however large the database."""
-        Visibility = self.env["order.visibility"]
         self.env["order.visibility.tally"].flush_model()
         hour = floor_hour(now)
 
         def count(*conditions):
-            query = Visibility._search(base)
-            for condition in conditions:
-                query.add_where(condition(query.table))
-            return SQL("(%s)", query.select(SQL("COUNT(*)")))
+            return self._count_sql("order.visibility", base, *conditions)
 
         def column(table, name):
             return SQL.identifier(table, name)

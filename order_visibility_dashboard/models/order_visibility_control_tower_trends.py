@@ -142,14 +142,15 @@ class OrderVisibilityControlTower(models.AbstractModel):
             ranges = [(ceiling, starts[1]), *pairwise(starts[1:])]
             counted = None
             if ceiling != first:
-                counted = []
-                for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS):
-                    query = Transition._search([*base, ("changed_at", "<", fields.Datetime.to_string(ceiling))])
-                    if query.is_empty():
-                        counted.append(SQL("0"))
-                        continue
-                    query.add_where(transition_condition_sql(series, query.table))
-                    counted.append(SQL("(%s)", query.select(SQL("COUNT(*)"))))
+                first_hour = [*base, ("changed_at", "<", fields.Datetime.to_string(ceiling))]
+                counted = [
+                    self._count_sql(
+                        "order.visibility.transition",
+                        first_hour,
+                        lambda table, series=series: transition_condition_sql(series, table),
+                    )
+                    for series in (CONFIRMED_TRANSITIONS, SHIPPED_TRANSITIONS)
+                ]
             rows = self._count_per_day_tallied(tally_where, ["confirmed", "shipped"], ranges, counted)
             counts = dict(zip(days, rows, strict=True))
         else:
