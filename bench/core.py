@@ -253,31 +253,36 @@ def confirm_fixture(env):
 
 
 def confirm_once(env, customer, products):
-    """Seconds and queries of one confirmation, up to what a commit runs; rolled back."""
+    """Seconds and queries of one confirmation, up to what its commit runs
+    first (the ORM flush and the pre-commit hooks: the engine); rolled back.
+
+    As on a server: the quotation is created and committed (with the suite,
+    its visibility record comes from the after-commit pass, as after any
+    commit), and someone confirms it in a later request, in a new cursor and
+    transaction: nothing of the quotation's in its caches, the registry's
+    caches warm. The quotation is deleted afterwards.
+    """
     order = env["sale.order"].create(
         {
             "partner_id": customer.id,
             "order_line": [Command.create({"product_id": p.id, "product_uom_qty": 2}) for p in products],
         }
     )
-    env.cr.flush()
-    if "order.visibility" in env:
-        # The quotation was committed before someone confirms it: its
-        # visibility record exists, created right after that commit.
-        env["order.visibility"]._recompute_new_quotations()
-        env.cr.flush()
-    # Someone confirms it in a later request: nothing of this transaction in
-    # the caches (the registry's caches stay warm, as in a running server).
-    env.invalidate_all()
-    env.cr.cache.clear()
-    queries = env.cr.sql_log_count
-    started = time.perf_counter()
-    order.action_confirm()
-    env.cr.flush()  # what commit runs first: ORM flush and pre-commit hooks (the engine)
-    seconds = time.perf_counter() - started
-    queries = env.cr.sql_log_count - queries
-    assert order.state == "sale", f"order not confirmed in {env.cr.dbname}"
-    env.cr.rollback()
+    env.cr.commit()
+    try:
+        with env.registry.cursor() as cr:
+            request_env = api.Environment(cr, env.uid, {})
+            queries = cr.sql_log_count
+            started = time.perf_counter()
+            order.with_env(request_env).action_confirm()
+            cr.flush()
+            seconds = time.perf_counter() - started
+            queries = cr.sql_log_count - queries
+            assert order.with_env(request_env).state == "sale", f"order not confirmed in {cr.dbname}"
+            cr.rollback()
+    finally:
+        order.unlink()
+        env.cr.commit()
     return seconds, queries
 
 

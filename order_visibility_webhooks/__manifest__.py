@@ -2,7 +2,7 @@
 {
     "name": "Order Visibility Webhooks",
     "summary": "Signed outbound webhooks with an outbox, inbound signed milestones",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",

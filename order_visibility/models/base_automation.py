@@ -43,7 +43,12 @@ class BaseAutomation(models.Model):
             # Odoo's search (base_automation's _get_actions), the rules read
             # whole by it: their preconditions are read right after.
             domain = [("model_name", "=", records._name), ("trigger", "in", triggers)]
-            memo[key] = self.with_context(active_test=True).sudo().search_fetch(domain, record_columns(self)).ids
+            rules = self.with_context(active_test=True).sudo().search_fetch(domain, record_columns(self))
+            # Their model is the one searched for: its name, which each rule
+            # reads to evaluate its conditions (``_get_eval_context``), is
+            # known without reading the model's row.
+            self.env["ir.model"]._fields["model"]._insert_cache(rules.model_id, [records._name] * len(rules.model_id))
+            memo[key] = rules.ids
         return self.browse(memo[key])
 
     # Any rule created, written to the database or deleted turns the rules

@@ -6,6 +6,8 @@ The other concerns of ``order.visibility`` extend it in files of their own:
 the stage engine, risk, margin, sweeps, actions, fulfilment, expedite and
 customer updates."""
 
+from collections import defaultdict
+
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -14,6 +16,7 @@ from ..tools.constants import (
     CAUSE_CODES,
     DIRTY_KEY,
     NEW_QUOTATIONS_KEY,
+    NOTICES_KEY,
     OPEN_CONFIRMED_STAGES,
     SEVERITIES,
     SEVERITY_RANK,
@@ -51,9 +54,7 @@ class OrderVisibility(models.Model):
     currency_id = fields.Many2one(related="sale_order_id.currency_id")
     amount_total = fields.Monetary(related="sale_order_id.amount_total", currency_field="currency_id")
     customer_priority = fields.Selection(related="partner_id.ov_priority", string="Customer Priority", store=True)
-    stage = fields.Selection(
-        STAGES, required=True, default="draft", readonly=True, index=True, tracking=True, group_expand=True
-    )
+    stage = fields.Selection(STAGES, required=True, default="draft", readonly=True, index=True, group_expand=True)
     stage_since = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     promised_date = fields.Datetime(
         readonly=True,
@@ -233,6 +234,50 @@ class OrderVisibility(models.Model):
         # Quotations deleted since are left out by the pass.
         orders = self.env["sale.order"].browse(sorted(order_ids))
         return self.sudo()._recompute_orders(orders, cause="order_created")
+
+    @api.model
+    def _notify_after_commit(self, kind, records):
+        """Note ``records`` for the notices of ``kind`` (live updates of
+        open pages: the control tower, an order's portal page) sent once the
+        transaction commits.
+
+        Costs no query in the user's transaction, and a rolled back change
+        notifies nobody. After commit, one short transaction of its own runs
+        ``_send_notices`` over everything noted, whatever the number of
+        changes and kinds: Odoo's bus then sends all their notices in one
+        INSERT. If that transaction fails, an open page refreshes at its next
+        change or reload; nothing of the business data depends on it.
+        """
+        if not records:
+            return
+        registry = self.env.registry
+
+        def send_notices(pending):
+            if not pending:
+                return  # sent before the commit (_send_noted_notices)
+            with registry.cursor() as cr:
+                api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_notices(pending)
+
+        pending = self._transaction_buffer(
+            self.env.cr.postcommit, NOTICES_KEY, lambda: defaultdict(lambda: defaultdict(set)), send_notices
+        )
+        pending[kind][records._name].update(records.ids)
+
+    @api.model
+    def _send_noted_notices(self):
+        """Send the notices noted in the current transaction now, in it (what
+        its commit would do, for code that must see them before it commits)."""
+        pending = self.env.cr.postcommit.data.get(NOTICES_KEY)
+        if pending:
+            noted = {kind: dict(ids) for kind, ids in pending.items()}
+            pending.clear()
+            self.sudo()._send_notices(noted)
+
+    @api.model
+    def _send_notices(self, pending):
+        """Send the notices of committed changes: ``pending`` is {kind:
+        {model name: record ids}}. Each addon sends those of its own kinds
+        (the records may have been deleted since: search them, never browse)."""
 
     @api.model
     def _param(self, key):

@@ -11,7 +11,8 @@ from odoo.tools import SQL
 # order and its customer, the defaults, and the stored computed fields as
 # they are computed for a quotation without exceptions. {field: SQL over
 # ``so`` (the order) and ``partner`` (its customer)}; None: the field's
-# default (``default_get``), as ``create`` takes it.
+# default (``default_get``), as ``create`` takes it. Addons that add stored
+# fields add theirs (``_inserted_columns``).
 INSERTED = {
     "company_id": SQL("so.company_id"),
     "partner_id": SQL("so.partner_id"),
@@ -59,13 +60,19 @@ class OrderVisibility(models.Model):
         return self._recompute_orders(orders, cause="installation")
 
     @api.model
+    def _inserted_columns(self):
+        """``INSERTED``, with the stored fields of the addons that extend it."""
+        return dict(INSERTED)
+
     def _can_insert_for_orders(self):
         """Whether ``_insert_for_orders`` fills every stored field ``create``
         would: each stored field with a default, a computation or a relation
-        is one of ``INSERTED`` (the others are left empty by both). An addon
-        loaded with the core that adds another falls back to ``create``."""
+        is one of ``_inserted_columns`` (the others are left empty by both).
+        An addon loaded with the core that adds another and does not extend
+        ``_inserted_columns`` falls back to ``create``."""
+        inserted = self._inserted_columns()
         return all(
-            name in INSERTED or name in MAGIC_COLUMNS
+            name in inserted or name in MAGIC_COLUMNS
             for name, field in self._fields.items()
             if field.store and field.column_type and name not in ("id", "sale_order_id")
             if field.default or field.compute or field.related
@@ -96,12 +103,13 @@ class OrderVisibility(models.Model):
         )
         self.env["res.partner"].flush_model(["ov_priority"])
         self.flush_model(["sale_order_id"])
-        defaults = self.default_get([name for name, value in INSERTED.items() if value is None])
+        inserted = self._inserted_columns()
+        defaults = self.default_get([name for name, value in inserted.items() if value is None])
         now = self.env.cr.now()
         columns = {
             **{
                 name: SQL("%s", self._fields[name].convert_to_column(defaults[name], self)) if value is None else value
-                for name, value in INSERTED.items()
+                for name, value in inserted.items()
             },
             "create_uid": SQL("%s", self.env.uid),
             "create_date": SQL("%s", now),

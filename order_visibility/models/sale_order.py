@@ -49,13 +49,17 @@ class SaleOrder(models.Model):
         "order.visibility", "sale_order_id", groups="order_visibility.group_order_visibility_user"
     )
     # Mirror of order.visibility.stage, written by the engine, so that sales
-    # lists can filter and group by it.
+    # lists can filter and group by it. Its changes are logged in the order's
+    # chatter, where sales and operations read the order's history; a
+    # confirmation logs its stage in the same message as Odoo's new status
+    # (see write).
     visibility_stage = fields.Selection(
         STAGES,
         default="draft",
         readonly=True,
         copy=False,
         index=True,
+        tracking=True,
         help="The canonical stage kept by Order Visibility.",
     )
     visibility_transition_count = fields.Integer(compute="_compute_visibility_transition_count")
@@ -111,7 +115,6 @@ class SaleOrder(models.Model):
         return orders
 
     def write(self, vals):
-        res = super().write(vals)
         if RECOMPUTE_FIELDS.intersection(vals):
             cause = {
                 "sale": "order_confirmed",
@@ -119,8 +122,12 @@ class SaleOrder(models.Model):
                 "draft": "order_reset_to_quotation",
                 "sent": "quotation_sent",
             }.get(vals.get("state"), "order_updated")
+            # Scheduled before Odoo's write registers the chatter tracking of
+            # it: both run at commit, in that order, so the stage the pass
+            # mirrors on the order is logged in the same message as this
+            # change (a confirmation: one message, not two).
             self.env["order.visibility"]._schedule_recompute(self, cause)
-        return res
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Governance at confirmation (each rule is off until an admin switches

@@ -196,6 +196,15 @@ class OrderVisibilityCommon(AccountTestInvoicingCommon):
         self.env.flush_all()
         self.env.cr.flush()
 
+    def commit(self):
+        """What a commit does, all of it: ``flush``, then the post-commit
+        steps (the live notices of open pages; their cursors share the
+        test's transaction)."""
+        self.flush()
+        with self.enter_registry_test_mode():
+            self.env.cr.postcommit.run()
+        self.env.invalidate_all()
+
     def run_cron(self, xmlid, at=None):
         """Run a scheduled action as the scheduler does, at time ``at``."""
         self.flush()

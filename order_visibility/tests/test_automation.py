@@ -178,6 +178,16 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         todo = self.activities(self.visibility(order), "Stage changed")
         self.assertEqual(todo.user_id, self.salesperson)
 
+    def test_the_rules_model_is_known_without_reading_it(self):
+        """The rules kept for the transaction are of the model they were
+        searched for: their conditions read its name without a query."""
+        self.env.invalidate_all()
+        rules = self.env["base.automation"]._get_actions(self.env["order.visibility"], ["on_create_or_write"])
+        self.assertEqual(rules, self.rules.filtered(lambda r: r.model_id.model == "order.visibility"))
+        with self.assertQueryCount(0):
+            self.assertEqual(rules.mapped("model_name"), ["order.visibility"])
+            self.assertEqual(rules._get_eval_context()["model"]._name, "order.visibility")
+
     def test_stage_and_exceptions_do_not_depend_on_rules(self):
         """Scenario 10: every shipped rule off, the engine still keeps the truth."""
         self.rules.active = False

@@ -24,6 +24,9 @@ SHORT_MOVE_STATES = ("confirmed", "partially_available")
 PAID_STATES = ("paid", "in_payment")
 DIRTY_KEY = "order_visibility.dirty_orders"
 NEW_QUOTATIONS_KEY = "order_visibility.new_quotations"
+# cr.postcommit.data key of the notices sent once the transaction commits:
+# {kind: {model name: record ids}} (order.visibility._notify_after_commit).
+NOTICES_KEY = "order_visibility.after_commit_notices"
 # Where an interrupted reconciliation resumes (JSON: last order id, totals so far).
 RECONCILE_PROGRESS_KEY = "order_visibility.reconcile_progress"
 # Confirmed stages in which goods still have to leave the company.

@@ -1,11 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
-from collections import defaultdict
-
-from odoo import SUPERUSER_ID, api, models
+from odoo import api, models
 
 from .ir_websocket import CONTROL_TOWER_SUBCHANNEL
 
-NOTIFIED_KEY = "order_visibility_dashboard.pending_notices"
+# The kind of the after-commit notices of the control tower (see
+# order.visibility._notify_after_commit).
+CONTROL_TOWER_NOTICES = "control_tower"
 # A transaction that changed the stage of this many orders or more (an
 # import, a mass update) has the control tower's running counts compacted
 # right after it commits, rather than at the next hourly pass.
@@ -27,29 +27,18 @@ class OrderVisibility(models.Model):
     def _notify_control_tower(self, records):
         """Tell the control towers of the companies of ``records`` (records
         with a ``company_id``) that figures changed, once the transaction
-        commits.
-
-        Costs no query in the user's transaction: the records are noted on
-        it, and after commit one short transaction of its own reads their
-        companies and sends one small notice per company over the bus,
-        whatever the number of changes. A rolled back change notifies nobody.
-        The notice carries no business data: each dashboard refetches what
-        its user may read.
+        commits (the core's ``_notify_after_commit``: no query in the user's
+        transaction, nothing on a rollback). One small notice per company
+        and transaction, whatever the number of changes. The notice carries
+        no business data: each dashboard refetches what its user may read.
         """
-        if not records:
-            return
-        data = self.env.cr.postcommit.data
-        pending = data.get(NOTIFIED_KEY)
-        if pending is None:
-            pending = data[NOTIFIED_KEY] = defaultdict(set)
-            registry = self.env.registry
+        self._notify_after_commit(CONTROL_TOWER_NOTICES, records)
 
-            @self.env.cr.postcommit.add
-            def send_control_tower_notices():
-                with registry.cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_control_tower_notices(pending)
-
-        pending[records._name].update(records.ids)
+    @api.model
+    def _send_notices(self, pending):
+        if CONTROL_TOWER_NOTICES in pending:
+            self._send_control_tower_notices(pending[CONTROL_TOWER_NOTICES])
+        return super()._send_notices(pending)
 
     @api.model
     def _send_control_tower_notices(self, pending):

@@ -374,12 +374,7 @@ class TestControlTowerData(ControlTowerCommon):
         Bus = self.env["bus.bus"].sudo()
 
         def commit():
-            """What a commit does: pre-commit work, then the post-commit
-            steps (their cursors share the test's transaction)."""
-            self.flush()
-            with self.enter_registry_test_mode():
-                self.env.cr.postcommit.run()
-            self.env.invalidate_all()
+            self.commit()
             return Bus.search([("channel", "like", "order_visibility_control_tower")])
 
         before = commit()

@@ -2,7 +2,7 @@
 """The portal's side of the engine: the customer updates carry the order's
 portal link, and the order's open portal pages hear of its changes."""
 
-from odoo import models
+from odoo import api, models
 
 # The bus notification an order's portal page listens to; its payload is the
 # order's id only (the page refetches its card through the access check).
@@ -11,6 +11,9 @@ REFRESH_TYPE = "order_visibility_portal/refresh"
 # A client can only name string channels, so it cannot join this one but
 # through ir.websocket._build_bus_channel_list, which checks its access.
 CHANNEL_TAG = "order_visibility_portal.viewers"
+# The kind of the after-commit notices of the portal pages (see
+# order.visibility._notify_after_commit).
+PORTAL_NOTICES = "portal"
 
 
 class OrderVisibility(models.Model):
@@ -41,10 +44,20 @@ class OrderVisibility(models.Model):
 
     def _ov_notify_portal(self):
         """Tell the open portal pages of these orders to refetch their card,
-        after commit (bus.bus sends on commit; nothing on a rollback)."""
-        orders = self.sudo().sale_order_id.filtered(lambda o: o.state in ("sale", "cancel"))
-        if not orders:
-            return
-        bus = self.env["bus.bus"].sudo()
-        for order in orders:
-            bus._sendone((order, CHANNEL_TAG), REFRESH_TYPE, {"order_id": order.id})
+        once the transaction commits (the core's ``_notify_after_commit``:
+        no query in the user's transaction, nothing on a rollback)."""
+        self._notify_after_commit(PORTAL_NOTICES, self)
+
+    @api.model
+    def _send_notices(self, pending):
+        """One refresh per confirmed or cancelled order noted (a quotation
+        has no card to refresh)."""
+        ids = pending.get(PORTAL_NOTICES, {}).get(self._name)
+        if ids:
+            # Searched, not browsed: a record deleted since is simply skipped.
+            visibilities = self.sudo().search_fetch([("id", "in", list(ids))], ["sale_order_id"])
+            orders = visibilities.sale_order_id.filtered(lambda o: o.state in ("sale", "cancel"))
+            bus = self.env["bus.bus"].sudo()
+            for order in orders:
+                bus._sendone((order, CHANNEL_TAG), REFRESH_TYPE, {"order_id": order.id})
+        return super()._send_notices(pending)

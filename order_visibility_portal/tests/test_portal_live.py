@@ -156,6 +156,8 @@ class TestPortalLive(PortalCommon):
             milestone = self.add_milestone(order, "delayed", eta=datetime.now() + timedelta(days=5), note="Dock")
             milestone._apply()
             self.flush()
+            self.assertFalse([entry for entry in sent if entry[1] == REFRESH_TYPE], "nothing before the commit")
+            self.commit()
         ours = [entry for entry in sent if entry[1] == REFRESH_TYPE]
         self.assertTrue(ours, "the order's page is told")
         for target, _type, message in ours:
@@ -173,16 +175,18 @@ class TestPortalLive(PortalCommon):
 
         with patch.object(BusBus, "_sendone", record):
             quotation = self.create_order([(self.goods, 1)], partner=self.portal_user.partner_id)
-            self.flush()
+            self.commit()
             self.assertFalse(sent, "a quotation has no card to refresh")
             order = self.create_order([(self.goods, 2)], partner=self.portal_user.partner_id)
             self.set_stock(self.goods, 2)
             order.action_confirm()
             self.flush()
+            self.assertFalse(sent, "nothing is sent before the commit: a rolled back change notifies nobody")
+            self.commit()
             self.assertIn(order, sent)
             sent.clear()
             self.deliver(order.picking_ids)
-            self.flush()
+            self.commit()
         self.assertStage(order, "shipped")
         self.assertIn(order, sent)
         self.assertNotIn(quotation, sent)

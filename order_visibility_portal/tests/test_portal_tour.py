@@ -10,6 +10,8 @@ from standardwebhooks.webhooks import Webhook
 import odoo.http
 from odoo.tests import tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME, get_db_name
+from odoo.tests.test_cursor import TestCursor
+from odoo.tools.misc import Callbacks
 
 from ..models.order_visibility import CHANNEL_TAG
 from .common import SOURCE_SECRET, PortalCommon
@@ -54,7 +56,7 @@ class TestPortalTour(PortalCommon):
         How the milestone arrives during the tour, without sleeping: the
         carrier's signed message is posted for real to the inbound route
         (the controller, the milestone, the engine and the bus notification
-        all run as in production), from a thread of this test that waits on
+        after its commit all run as in production), from a thread of this test that waits on
         an event, not on time: the event is set by ir.websocket's
         ``_after_subscribe_data`` when the page's websocket has subscribed
         to the order's channel, the moment from which a notification reaches
@@ -93,6 +95,16 @@ class TestPortalTour(PortalCommon):
                 outcome["answer"] = response.text[:300]
 
         self.patch(websocket_class, "_after_subscribe_data", after_subscribe)
+        # The page is told after the carrier's request commits (its post-commit
+        # hooks), which the test server's cursors skip: run them, as a server does.
+        commit_without_hooks = TestCursor.commit
+
+        def commit(cursor):
+            hooks, cursor.postcommit = cursor.postcommit, Callbacks()
+            commit_without_hooks(cursor)
+            hooks.run()
+
+        self.patch(TestCursor, "commit", commit)
         thread = threading.Thread(target=carrier, name="ov-portal-tour-carrier", daemon=True)
         self.env.flush_all()
         thread.start()

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +23,53 @@ class OrderVisibility(models.Model):
     _inherit = "order.visibility"
 
     milestone_ids = fields.One2many("order.visibility.milestone", "visibility_id", string="Delivery Milestones")
+    # Kept on the record, which the engine reads whole: an order without
+    # milestones (most, and every order at its confirmation) costs the risk
+    # and the promise's causes no query for them.
+    latest_milestone_id = fields.Many2one(
+        "order.visibility.milestone",
+        compute="_compute_latest_milestone_id",
+        store=True,
+        readonly=True,
+    )
+
+    def _auto_init(self):
+        self._add_latest_milestone_column()
+        return super()._auto_init()
+
+    def _add_latest_milestone_column(self):
+        """Add the column of ``latest_milestone_id`` filled by one UPDATE,
+        where Odoo would compute the new field for every order (the
+        milestones of 100,000 orders read by the ORM at the installation);
+        its foreign key is added by Odoo as for any Many2one."""
+        cr = self.env.cr
+        if not table_exists(cr, self._table) or column_exists(cr, self._table, "latest_milestone_id"):
+            return
+        create_column(cr, self._table, "latest_milestone_id", "int4", self._fields["latest_milestone_id"].string)
+        if table_exists(cr, "order_visibility_milestone"):
+            cr.execute(
+                SQL(
+                    """UPDATE order_visibility visibility SET latest_milestone_id = latest.id
+                         FROM (SELECT DISTINCT ON (visibility_id) visibility_id, id FROM order_visibility_milestone
+                                ORDER BY visibility_id, occurred_at DESC, id DESC) latest
+                        WHERE visibility.id = latest.visibility_id"""
+                )
+            )
+
+    def _inserted_columns(self):
+        # The installation's records (order_visibility_installation.py): a
+        # new record has no milestone yet.
+        return {**super()._inserted_columns(), "latest_milestone_id": SQL("NULL")}
+
+    @api.depends("milestone_ids.occurred_at")
+    def _compute_latest_milestone_id(self):
+        none = self.env["order.visibility.milestone"]
+        for visibility in self:
+            # The milestones' order (occurred_at desc, id desc), whatever the
+            # order of the ones just received in the cache.
+            visibility.latest_milestone_id = max(
+                visibility.milestone_ids, key=lambda milestone: (milestone.occurred_at, milestone.id), default=none
+            )
 
     def _on_transitions(self, transitions):
         """Each real stage change emits ``order.status_changed``, in the same transaction."""
@@ -109,15 +158,12 @@ class OrderVisibility(models.Model):
         return all_factors
 
     def _latest_milestones(self):
-        """{visibility id: its latest carrier milestone}, one query for all."""
-        latest = {}
-        for milestone in (
-            self.env["order.visibility.milestone"]
-            .sudo()
-            .search_fetch([("visibility_id", "in", self.ids)], ["visibility_id", "milestone", "eta", "occurred_at"])
-        ):  # ordered by occurred_at desc: the first one seen is the latest
-            latest.setdefault(milestone.visibility_id.id, milestone)
-        return latest
+        """{visibility id: its latest carrier milestone}, for the orders that
+        have one; their milestones read in one query."""
+        with_milestones = self.filtered("latest_milestone_id")
+        milestones = with_milestones.latest_milestone_id.sudo()
+        milestones.fetch(["milestone", "eta", "occurred_at"])
+        return {visibility.id: visibility.latest_milestone_id.sudo() for visibility in with_milestones}
 
     def _carrier_delays(self):
         """{visibility id: days past the promise} of the orders whose latest
