@@ -253,8 +253,6 @@ class OrderVisibility(models.Model):
         registry = self.env.registry
 
         def send_notices(pending):
-            if not pending:
-                return  # sent before the commit (_send_noted_notices)
             with registry.cursor() as cr:
                 api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_notices(pending)
 
@@ -262,16 +260,6 @@ class OrderVisibility(models.Model):
             self.env.cr.postcommit, NOTICES_KEY, lambda: defaultdict(lambda: defaultdict(set)), send_notices
         )
         pending[kind][records._name].update(records.ids)
-
-    @api.model
-    def _send_noted_notices(self):
-        """Send the notices noted in the current transaction now, in it (what
-        its commit would do, for code that must see them before it commits)."""
-        pending = self.env.cr.postcommit.data.get(NOTICES_KEY)
-        if pending:
-            noted = {kind: dict(ids) for kind, ids in pending.items()}
-            pending.clear()
-            self.sudo()._send_notices(noted)
 
     @api.model
     def _send_notices(self, pending):

@@ -64,6 +64,7 @@ class OrderVisibility(models.Model):
         """``INSERTED``, with the stored fields of the addons that extend it."""
         return dict(INSERTED)
 
+    @api.model
     def _can_insert_for_orders(self):
         """Whether ``_insert_for_orders`` fills every stored field ``create``
         would: each stored field with a default, a computation or a relation

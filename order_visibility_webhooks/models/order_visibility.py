@@ -56,6 +56,7 @@ class OrderVisibility(models.Model):
                 )
             )
 
+    @api.model
     def _inserted_columns(self):
         # The installation's records (order_visibility_installation.py): a
         # new record has no milestone yet.
