@@ -6,6 +6,7 @@ The other concerns of ``order.visibility`` extend it in files of their own:
 the stage engine, risk, margin, sweeps, actions, fulfilment, expedite and
 customer updates."""
 
+import logging
 from collections import defaultdict
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -23,6 +24,8 @@ from ..tools.constants import (
     STAGES,
 )
 from ..tools.domains import boolean_search
+
+_logger = logging.getLogger(__name__)
 
 
 class OrderVisibility(models.Model):
@@ -214,8 +217,12 @@ class OrderVisibility(models.Model):
         registry = self.env.registry
 
         def create_visibility_of_new_quotations(pending):
-            with registry.cursor() as cr:
-                api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._recompute_new_quotations(pending)
+            try:
+                with registry.cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._recompute_new_quotations(pending)
+            except Exception:
+                # The user's change is committed: a failure here is not theirs.
+                _logger.exception("order visibility: the records of new quotations %s were not made", sorted(pending))
 
         pending = self._transaction_buffer(
             self.env.cr.postcommit, NEW_QUOTATIONS_KEY, set, create_visibility_of_new_quotations
@@ -253,8 +260,12 @@ class OrderVisibility(models.Model):
         registry = self.env.registry
 
         def send_notices(pending):
-            with registry.cursor() as cr:
-                api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_notices(pending)
+            try:
+                with registry.cursor() as cr:
+                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_notices(pending)
+            except Exception:
+                # The user's change is committed: a failure here is not theirs.
+                _logger.exception("order visibility: the live notices of a committed change were not sent")
 
         pending = self._transaction_buffer(
             self.env.cr.postcommit, NOTICES_KEY, lambda: defaultdict(lambda: defaultdict(set)), send_notices

@@ -256,6 +256,34 @@ class TestNewQuotations(OrderVisibilityCommon):
         self.assertFalse(visibility.transition_ids)
         self.assertEqual(visibility.stage_since, quotation.create_date)
 
+    def test_a_failing_step_after_commit_is_logged_not_raised(self):
+        """What runs after the commit (a new quotation's record, the live
+        notices) cannot turn the user's committed change into an error: a
+        failure is logged, the next steps still run."""
+        self.set_stock(self.goods, 1)
+        quotation = self.create_order([(self.goods, 1)])
+        order = self.create_order([(self.goods, 1)])
+        self.flush()
+        order.action_confirm()
+        self.flush()
+        self.env["order.visibility"]._notify_after_commit("test", order.visibility_ids)
+        Visibility = type(self.env["order.visibility"])
+        quotation_b = self.create_order([(self.goods, 1)])
+
+        def fail(*_args, **_kwargs):
+            raise RuntimeError("the bus is down")
+
+        with (
+            patch.object(Visibility, "_send_notices", fail),
+            self.assertLogs("odoo.addons.order_visibility.models.order_visibility", "ERROR") as logged,
+            self.enter_registry_test_mode(),
+        ):
+            self.env.cr.postcommit.run()
+        self.assertIn("live notices of a committed change were not sent", "\n".join(logged.output))
+        self.env.invalidate_all()
+        self.assertTrue(quotation_b.visibility_ids, "the new quotation's record was still made")
+        self.assertTrue(quotation.visibility_ids)
+
     def test_quotation_created_and_confirmed_in_one_transaction(self):
         self.set_stock(self.goods, 1)
         order = self.create_order([(self.goods, 1)])
