@@ -173,6 +173,25 @@ class OrderVisibility(models.Model):
         return buffer
 
     @api.model
+    def _after_commit_buffer(self, key, factory, method, failure):
+        """The buffer kept under ``key`` in ``cr.postcommit.data``
+        (``_transaction_buffer``): once the transaction commits, one
+        transaction of its own runs ``order.visibility.<method>(buffer)`` as
+        superuser. The user's change is committed by then: a failure is
+        logged (``failure`` says what was not done), never raised to them,
+        and the steps after it still run."""
+        registry = self.env.registry
+
+        def run(buffer):
+            try:
+                with registry.cursor() as cr:
+                    getattr(api.Environment(cr, SUPERUSER_ID, {})["order.visibility"], method)(buffer)
+            except Exception:
+                _logger.exception("order visibility: %s", failure)
+
+        return self._transaction_buffer(self.env.cr.postcommit, key, factory, run)
+
+    @api.model
     def _schedule_recompute(self, orders, cause):
         """Recompute ``orders`` once, when the transaction is flushed.
 
@@ -214,18 +233,8 @@ class OrderVisibility(models.Model):
         quotations = quotations.filtered("id")
         if not quotations:
             return
-        registry = self.env.registry
-
-        def create_visibility_of_new_quotations(pending):
-            try:
-                with registry.cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._recompute_new_quotations(pending)
-            except Exception:
-                # The user's change is committed: a failure here is not theirs.
-                _logger.exception("order visibility: the records of new quotations %s were not made", sorted(pending))
-
-        pending = self._transaction_buffer(
-            self.env.cr.postcommit, NEW_QUOTATIONS_KEY, set, create_visibility_of_new_quotations
+        pending = self._after_commit_buffer(
+            NEW_QUOTATIONS_KEY, set, "_recompute_new_quotations", "the records of new quotations were not made"
         )
         pending.update(quotations.ids)
 
@@ -257,18 +266,11 @@ class OrderVisibility(models.Model):
         """
         if not records:
             return
-        registry = self.env.registry
-
-        def send_notices(pending):
-            try:
-                with registry.cursor() as cr:
-                    api.Environment(cr, SUPERUSER_ID, {})["order.visibility"]._send_notices(pending)
-            except Exception:
-                # The user's change is committed: a failure here is not theirs.
-                _logger.exception("order visibility: the live notices of a committed change were not sent")
-
-        pending = self._transaction_buffer(
-            self.env.cr.postcommit, NOTICES_KEY, lambda: defaultdict(lambda: defaultdict(set)), send_notices
+        pending = self._after_commit_buffer(
+            NOTICES_KEY,
+            lambda: defaultdict(lambda: defaultdict(set)),
+            "_send_notices",
+            "the live notices of a committed change were not sent",
         )
         pending[kind][records._name].update(records.ids)
 
