@@ -18,9 +18,12 @@ never passes or fails. Benchmarks, in this order:
                 python bench/core.py --config=.ov/bench.conf
                 --db=ov_bench_300k --small-db=ov_bench_small
                 --base-db=ov_bench_base --orders=300000 generate sweep
-    confirm     action_confirm of a 10-line order: without the suite, with
-                the suite (small database) and with the suite (bulk
-                database), interleaved in one run, with query counts
+    confirm     action_confirm of a 10-line order, each database with the
+                suite beside the same database without it: the small
+                database beside the same apps without the suite, the bulk
+                database beside its copy without the suite (ov_bench_nosuite,
+                made once from the template of install below), interleaved
+                in one run, with query counts
     webhooks    bench/webhooks.py on its own database ov_bench_webhooks
                 (dispatcher throughput, commit-to-receipt latency, emitting
                 cost next to Odoo's native webhook action)
@@ -287,27 +290,45 @@ def confirm_once(env, customer, products):
 
 
 def bench_confirm(envs, rounds, warmup=3):
+    """``envs``: {label: (env, label of the database without the suite it is
+    compared with, None for such a database)}, confirmed in turn."""
     say(f"confirm: action_confirm of a 10-line order, {rounds} rounds interleaved (budget 1.05x, 8 extra queries)")
-    fixtures = {label: confirm_fixture(env) for label, env in envs.items()}
+    fixtures = {label: confirm_fixture(env) for label, (env, _baseline) in envs.items()}
     samples = {label: ([], []) for label in envs}
     for index in range(warmup + rounds):
-        for label, env in envs.items():
+        for label, (env, _baseline) in envs.items():
             seconds, queries = confirm_once(env, *fixtures[label])
             if index >= warmup:
                 samples[label][0].append(seconds)
                 samples[label][1].append(queries)
-    base_label = next(iter(envs))
-    base_ms = statistics.median(samples[base_label][0]) * 1000
-    base_queries = statistics.median(samples[base_label][1])
-    say(f"  {'database':<34} {'median ms':>10} {'p90 ms':>8} {'ratio':>6} {'queries':>8} {'extra':>6}")
-    for label, (times, queries) in samples.items():
-        median_ms = statistics.median(times) * 1000
+    medians = {
+        label: (statistics.median(times) * 1000, statistics.median(queries))
+        for label, (times, queries) in samples.items()
+    }
+    say(f"  {'database':<44} {'median ms':>10} {'p90 ms':>8} {'ratio':>6} {'queries':>8} {'extra':>6}")
+    for label, (times, _queries) in samples.items():
+        median_ms, median_queries = medians[label]
+        base_ms, base_queries = medians[envs[label][1] or label]
         p90_ms = statistics.quantiles(times, n=10)[-1] * 1000
-        median_queries = statistics.median(queries)
         say(
-            f"  {label:<34} {median_ms:>10.1f} {p90_ms:>8.1f} {median_ms / base_ms:>5.2f}x "
+            f"  {label:<44} {median_ms:>10.1f} {p90_ms:>8.1f} {median_ms / base_ms:>5.2f}x "
             f"{median_queries:>8.0f} {median_queries - base_queries:>+6.0f}"
         )
+
+
+def bulk_without_suite(config_path, bulk_db):
+    """The bulk database without the suite: a copy (kept between runs) of
+    the template bench/install.py makes, the bulk database with the suite
+    uninstalled (its orders stay)."""
+    from install import Server, make_template  # bench/ is the script's folder
+
+    server = Server(config_path)
+    template, dbname = f"{bulk_db}_preinstall", f"{bulk_db}_nosuite"
+    if not server.exists(dbname):
+        if not server.exists(template):
+            make_template(server, config_path, bulk_db, template)
+        server.copy(template, dbname)
+    return dbname
 
 
 # ----------------------------------------------------------------------
@@ -322,6 +343,9 @@ def main(argv=None):
     parser.add_argument("--webhooks-db", default="ov_bench_webhooks", help="the suite and the demo, for webhooks")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--confirm-rounds", type=int, default=60, help="confirmations per database (a ratio of medians, to 1 %%)"
+    )
     parser.add_argument(
         "--sweep-horizons",
         default=",".join(map(str, SWEEP_HORIZONS)),
@@ -355,6 +379,8 @@ def main(argv=None):
         return 0
     config.parse_config(["-c", args.config, "--log-level=warn"], setup_logging=True)
     server.start(preload=[], stop=True)
+    # Made before any connection to the bulk database (it is copied from it once).
+    bulk_base_db = bulk_without_suite(args.config, args.db) if "confirm" in only and args.db != args.small_db else None
     env = open_env(args.db)
     try:
         if "generate" in only:
@@ -364,15 +390,17 @@ def main(argv=None):
         if "sweep" in only:
             bench_sweep(env, [int(minutes) for minutes in args.sweep_horizons.split(",") if minutes])
         if "confirm" in only:
-            envs = {
-                f"without the suite ({args.base_db})": open_env(args.base_db),
-                f"with the suite ({args.small_db})": open_env(args.small_db),
-                f"with the suite, bulk ({args.db})": env,
-            }
+            base, small = f"without the suite ({args.base_db})", f"with the suite ({args.small_db})"
+            envs = {base: (open_env(args.base_db), None), small: (open_env(args.small_db), base)}
+            if bulk_base_db:
+                # The bulk database is compared with itself without the suite.
+                bulk_base = f"bulk, without the suite ({bulk_base_db})"
+                envs[bulk_base] = (open_env(bulk_base_db), None)
+                envs[f"bulk, with the suite ({args.db})"] = (env, bulk_base)
             try:
-                bench_confirm(envs, args.rounds)
+                bench_confirm(envs, args.confirm_rounds)
             finally:
-                for other in envs.values():
+                for other, _baseline in envs.values():
                     if other is not env:
                         other.cr.close()
         if "dashboard" in only:

@@ -49,8 +49,13 @@ def _best_cause(stage, causes):
     return next((c for c in preferred if c in causes), causes[-1])
 
 
+# The sale.order columns order.visibility keeps a copy of (related, stored).
+RELATED_ORDER_FIELDS = ["company_id", "partner_id", "user_id", "team_id", "warehouse_id"]
 # From this many orders, the engine's facts query runs without JIT (see _stage_facts).
 JIT_OFF_ORDERS = 100
+# What the facts query lists for a posted credit note, among the payment
+# states of the invoices (not one of Odoo's payment states).
+REFUNDED = "refunded"
 
 
 class OrderVisibility(models.Model):
@@ -144,7 +149,12 @@ class OrderVisibility(models.Model):
         if missing and existing_only:
             missing = missing.exists()
         if missing:
-            existing |= self.create(
+            # The engine keeps these records: no "created" message in their
+            # chatter. The columns of the orders (and customers) the new
+            # records copy are read, not whole orders and customers.
+            missing.fetch(["create_date", *RELATED_ORDER_FIELDS])
+            missing.partner_id.fetch(["ov_priority"])
+            existing |= self.with_context(mail_create_nolog=True).create(
                 [{"sale_order_id": order.id, "stage": "draft", "stage_since": order.create_date} for order in missing]
             )
         return existing
@@ -319,22 +329,18 @@ class OrderVisibility(models.Model):
                                                       AND ret.origin_returned_move_id IS NOT NULL
                                                       AND ret.state != 'cancel' AND ret.id < move.id)
                                  ORDER BY move.id),
-                          ARRAY(SELECT DISTINCT invoice.payment_state FROM sale_order_line line
+                          ARRAY(SELECT DISTINCT CASE invoice.move_type WHEN 'out_refund' THEN %s
+                                                                      ELSE invoice.payment_state END
+                                  FROM sale_order_line line
                                   JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
                                   JOIN account_move_line item ON item.id = rel.invoice_line_id
                                   JOIN account_move invoice ON invoice.id = item.move_id
                                  WHERE line.order_id = so.id AND invoice.state = 'posted'
-                                   AND invoice.move_type = 'out_invoice'),
+                                   AND invoice.move_type IN ('out_invoice', 'out_refund')),
                           EXISTS (SELECT 1 FROM sale_order_line line
                                     JOIN stock_move ret ON ret.sale_line_id = line.id
                                    WHERE line.order_id = so.id AND ret.origin_returned_move_id IS NOT NULL
                                      AND ret.state != 'cancel'),
-                          EXISTS (SELECT 1 FROM sale_order_line line
-                                       JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = line.id
-                                       JOIN account_move_line item ON item.id = rel.invoice_line_id
-                                       JOIN account_move refund ON refund.id = item.move_id
-                                      WHERE line.order_id = so.id AND refund.state = 'posted'
-                                        AND refund.move_type = 'out_refund'),
                           ARRAY(SELECT pol.id FROM sale_order_line line
                                   JOIN purchase_order_line pol ON pol.sale_line_id = line.id
                                   JOIN purchase_order po ON po.id = pol.order_id
@@ -348,6 +354,7 @@ class OrderVisibility(models.Model):
                                    WHERE visibility.sale_order_id = so.id AND approval.state = 'pending')
                      FROM sale_order so
                     WHERE so.id = ANY(%s)""",
+                REFUNDED,
                 orders.ids,
             )
         )
@@ -360,31 +367,21 @@ class OrderVisibility(models.Model):
         prefetch = tuple(all_open._rollup_move_origs())
         Move = self.env["stock.move"]
         Move.browse(prefetch).fetch(MOVE_FIELDS)
-        return {
-            order_id: StageFacts(
+        facts = {}
+        for order_id, state, invoice_status, delivered, open_ids, invoice_states, returned, vendor_ids, pending in rows:
+            payment_states = [payment_state for payment_state in invoice_states if payment_state != REFUNDED]
+            facts[order_id] = StageFacts(
                 state,
                 invoice_status,
                 delivered,
                 Move.browse(open_ids).with_prefetch(prefetch),
                 payment_states,
-                returned or refunded,
+                returned or REFUNDED in invoice_states,
                 returned,
                 tuple(vendor_ids),
-                pending_approvals,
+                pending,
             )
-            for (
-                order_id,
-                state,
-                invoice_status,
-                delivered,
-                open_ids,
-                payment_states,
-                returned,
-                refunded,
-                vendor_ids,
-                pending_approvals,
-            ) in rows
-        }
+        return facts
 
     def _derive_stage(self, facts):
         """The stage of one order; ``facts``: see ``_stage_facts``."""

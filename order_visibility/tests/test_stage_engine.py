@@ -18,6 +18,10 @@ class TestStageEngine(OrderVisibilityCommon):
         self.assertFalse(visibility.transition_ids)
         self.assertEqual(visibility.partner_id, self.customer)
         self.assertEqual(visibility.customer_priority, "1")
+        self.assertEqual(visibility.user_id, order.user_id)
+        self.assertEqual(visibility.stage_since, order.create_date)
+        # The engine keeps the record: nothing logged in its chatter for that.
+        self.assertFalse(visibility.message_ids)
 
     def test_shortage_then_receipt(self):
         """10 ordered, 4 on hand: awaiting stock until goods are received."""
