@@ -314,8 +314,6 @@ class SaleOrder(models.Model):
         # Approved expedited freight (order currency) is a cost of the order.
         expedite_costs = self.env["order.visibility.approval"].sudo()._approved_expedite_costs(orders)
         margins = {}
-        # Their currency only, not whole companies (a hundred columns).
-        orders.company_id.fetch(["currency_id"])
         for company, company_orders in orders.grouped("company_id").items():
             company_products = products.with_company(company)
             # Their cost with the columns a first read of them loads (the unit
