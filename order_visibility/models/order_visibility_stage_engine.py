@@ -197,9 +197,8 @@ class OrderVisibility(models.Model):
         write of it (or of any field)."""
         if getattr(self._fields[field_name], "tracking", None) and not self.env.context.get("tracking_disable"):
             return True
-        # Odoo's lookup of the rules a write runs (kept for the transaction, base_automation.py).
-        rules = self.env["base.automation"]._get_actions(self, WRITE_TRIGGERS).sudo()
-        return any(not rule.trigger_field_ids or field_name in rule.trigger_field_ids.mapped("name") for rule in rules)
+        # The rules kept in the registry's cache (base_automation.py).
+        return self.env["base.automation"]._order_visibility_watched(self._name, WRITE_TRIGGERS, field_name)
 
     def _update_promised_dates(self):
         """The commitment date, else Odoo's expected date. The expected date

@@ -1,9 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl-3.0).
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.addons.base_automation.models.base_automation import WRITE_TRIGGERS
 from odoo.tests import new_test_user, tagged
 
+from ..models.base_automation import AUTOMATIONS_KEY
 from .common import OrderVisibilityCommon
 
 
@@ -177,6 +180,70 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         order.action_confirm()
         todo = self.activities(self.visibility(order), "Stage changed")
         self.assertEqual(todo.user_id, self.salesperson)
+
+    def test_a_change_evaluates_the_rules_of_its_fields_only(self):
+        """The rules are kept in the registry's cache with the fields they
+        watch: a write, or a recompute of stored fields, evaluates the
+        conditions of the rules that watch one of the fields it changes, and
+        those rules run as before."""
+        stage_rule = self.env["base.automation"].create(
+            {
+                "name": "Stage changed: to-do",
+                "model_id": self.env["ir.model"]._get_id("order.visibility"),
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    fields.Command.set([self.env.ref("order_visibility.field_order_visibility__stage").id])
+                ],
+                "filter_pre_domain": "[('stage', '!=', 'ready_to_ship')]",
+                "filter_domain": "[('stage', '=', 'ready_to_ship')]",
+            }
+        )
+        self.env["ir.actions.server"].create(
+            {
+                "name": "To-do on a stage change",
+                "model_id": stage_rule.model_id.id,
+                "base_automation_id": stage_rule.id,
+                "state": "next_activity",
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "activity_summary": "Now ready to ship",
+                "activity_user_type": "specific",
+                "activity_user_id": self.salesperson.id,
+            }
+        )
+        at_risk = self.env.ref("order_visibility.automation_order_at_risk")
+        self.set_stock(self.goods, 2)
+        order = self.create_order([(self.goods, 1)])
+        visibility = self.visibility(order)
+        # What a commit does: the next transaction keeps the rules again.
+        self.env.cr.cache.pop(AUTOMATIONS_KEY, None)
+        Automation = type(self.env["base.automation"])
+        filter_pre = Automation._filter_pre
+        evaluated = []
+
+        def count(rule, records, feedback=False):
+            evaluated.append(rule.id)
+            return filter_pre(rule, records, feedback)
+
+        with patch.object(Automation, "_filter_pre", count):
+            visibility.sudo().write({"risk_reasons": []})
+            self.assertEqual(evaluated, [], "no rule watches the reasons")
+            visibility.sudo().write({"risk_score": 1})
+            self.assertEqual(evaluated, [at_risk.id])
+            evaluated.clear()
+            visibility.sudo().write({"credit_hold_reason": "x", "risk_score": 2})
+            self.assertEqual(evaluated, [at_risk.id])
+            evaluated.clear()
+            order.action_confirm()
+            self.flush()
+            # The stage write and the risk write each evaluate their rule;
+            # the service levels' recompute (stage) the stage's rule.
+            self.assertIn(stage_rule.id, evaluated)
+            self.assertNotIn(at_risk.id, evaluated[: evaluated.index(stage_rule.id) + 1])
+        self.assertStage(order, "ready_to_ship")
+        self.assertEqual(self.activities(visibility, "Now ready to ship").user_id, self.salesperson)
+        watched = self.env["base.automation"]._order_visibility_watched
+        self.assertTrue(watched("order.visibility", WRITE_TRIGGERS, "stage"))
+        self.assertFalse(watched("order.visibility", WRITE_TRIGGERS, "risk_reasons"))
 
     def test_the_rules_model_is_known_without_reading_it(self):
         """The rules kept for the transaction are of the model they were
