@@ -146,13 +146,8 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         self.assertEqual(todo.user_id, shortage.owner_id)
         self.assertEqual(todo.date_deadline, fields.Date.context_today(shortage))
 
-    def test_a_rule_created_in_the_transaction_applies_at_once(self):
-        """The rules of order.visibility are searched once per transaction
-        (models/base_automation.py): a rule created after that search runs
-        on the next write all the same."""
-        self.set_stock(self.goods, 2)
-        self.create_order([(self.goods, 1)]).action_confirm()
-        self.flush()  # the engine wrote a record: the rules are searched and kept
+    def stage_rule(self, summary, **values):
+        """A rule on the stage of order.visibility: a to-do ``summary`` for the salesperson."""
         rule = self.env["base.automation"].create(
             {
                 "name": "Stage changed: to-do",
@@ -161,6 +156,7 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
                 "trigger_field_ids": [
                     fields.Command.set([self.env.ref("order_visibility.field_order_visibility__stage").id])
                 ],
+                **values,
             }
         )
         self.env["ir.actions.server"].create(
@@ -170,11 +166,21 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
                 "base_automation_id": rule.id,
                 "state": "next_activity",
                 "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
-                "activity_summary": "Stage changed",
+                "activity_summary": summary,
                 "activity_user_type": "specific",
                 "activity_user_id": self.salesperson.id,
             }
         )
+        return rule
+
+    def test_a_rule_created_in_the_transaction_applies_at_once(self):
+        """The rules of order.visibility are searched once per transaction
+        (models/base_automation.py): a rule created after that search runs
+        on the next write all the same."""
+        self.set_stock(self.goods, 2)
+        self.create_order([(self.goods, 1)]).action_confirm()
+        self.flush()  # the engine wrote a record: the rules are searched and kept
+        self.stage_rule("Stage changed")
         order = self.create_order([(self.goods, 1)])
         self.flush()
         order.action_confirm()
@@ -186,29 +192,10 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
         watch: a write, or a recompute of stored fields, evaluates the
         conditions of the rules that watch one of the fields it changes, and
         those rules run as before."""
-        stage_rule = self.env["base.automation"].create(
-            {
-                "name": "Stage changed: to-do",
-                "model_id": self.env["ir.model"]._get_id("order.visibility"),
-                "trigger": "on_create_or_write",
-                "trigger_field_ids": [
-                    fields.Command.set([self.env.ref("order_visibility.field_order_visibility__stage").id])
-                ],
-                "filter_pre_domain": "[('stage', '!=', 'ready_to_ship')]",
-                "filter_domain": "[('stage', '=', 'ready_to_ship')]",
-            }
-        )
-        self.env["ir.actions.server"].create(
-            {
-                "name": "To-do on a stage change",
-                "model_id": stage_rule.model_id.id,
-                "base_automation_id": stage_rule.id,
-                "state": "next_activity",
-                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
-                "activity_summary": "Now ready to ship",
-                "activity_user_type": "specific",
-                "activity_user_id": self.salesperson.id,
-            }
+        stage_rule = self.stage_rule(
+            "Now ready to ship",
+            filter_pre_domain="[('stage', '!=', 'ready_to_ship')]",
+            filter_domain="[('stage', '=', 'ready_to_ship')]",
         )
         at_risk = self.env.ref("order_visibility.automation_order_at_risk")
         self.set_stock(self.goods, 2)
