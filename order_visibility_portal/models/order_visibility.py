@@ -54,9 +54,12 @@ class OrderVisibility(models.Model):
         has no card to refresh)."""
         ids = pending.get(PORTAL_NOTICES, {}).get(self._name)
         if ids:
-            # Searched, not browsed: a record deleted since is simply skipped.
+            # Searched, not browsed: a record deleted since is simply
+            # skipped. The orders' state only, not whole orders.
             visibilities = self.sudo().search_fetch([("id", "in", list(ids))], ["sale_order_id"])
-            orders = visibilities.sale_order_id.filtered(lambda o: o.state in ("sale", "cancel"))
+            orders = visibilities.sale_order_id
+            orders.fetch(["state"])
+            orders = orders.filtered(lambda o: o.state in ("sale", "cancel"))
             bus = self.env["bus.bus"].sudo()
             for order in orders:
                 bus._sendone((order, CHANNEL_TAG), REFRESH_TYPE, {"order_id": order.id})
