@@ -2,7 +2,7 @@
 {
     "name": "Order Visibility",
     "summary": "One canonical order status, exception queues, approvals and sweeps",
-    "version": "19.0.1.6.0",
+    "version": "19.0.1.7.0",
     "category": "Sales/Sales",
     "website": "https://github.com/order-visibility/order-visibility",
     "author": "Order Visibility contributors",

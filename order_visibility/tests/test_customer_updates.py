@@ -135,6 +135,18 @@ class TestCustomerUpdates(OrderVisibilityCommon):
         self.assertEqual(len(self.sent(order)), 2)
         self.assertEqual(len(self.visibility(order).customer_update_ids), 2)
 
+    def test_the_update_goes_to_the_customer_only(self):
+        """Sent to the customer alone, whoever follows the record: Odoo's
+        default recipients would add the salesperson when not following it
+        (the records made at installation have no follower)."""
+        order, _purchase = self.delayed_order()
+        order.user_id = self.cs_agent
+        visibility = self.visibility(order)
+        visibility.message_unsubscribe(visibility.message_partner_ids.ids)
+        message = visibility._send_customer_update()
+        self.assertEqual(message.partner_ids, self.customer)
+        self.assertEqual(visibility.customer_update_ids.message_id, message)
+
     def test_customer_without_email_or_opted_out_gets_a_clear_error(self):
         order, _purchase = self.delayed_order()
         visibility = self.visibility(order).with_user(self.cs_agent)
