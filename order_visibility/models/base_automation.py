@@ -85,8 +85,7 @@ class BaseAutomation(models.Model):
         self.env.registry.clear_cache()
 
     @api.model
-    @tools.ormcache("model_name", "triggers")
-    def _order_visibility_rules(self, model_name, triggers):
+    def _search_order_visibility_rules(self, model_name, triggers):
         """((rule id, names of the fields it watches or None for any), ...)
         of the active rules of ``model_name`` and ``triggers``, as Odoo's
         ``_get_actions`` searches them."""
@@ -95,18 +94,21 @@ class BaseAutomation(models.Model):
         return tuple((rule.id, frozenset(rule.trigger_field_ids.mapped("name")) or None) for rule in rules)
 
     @api.model
+    @tools.ormcache("model_name", "triggers")
+    def _order_visibility_rules(self, model_name, triggers):
+        """``_search_order_visibility_rules``, kept in the registry's cache."""
+        return self._search_order_visibility_rules(model_name, triggers)
+
+    @api.model
     def _order_visibility_watched(self, model_name, triggers, field_name):
         """Whether a rule of ``triggers`` on ``model_name`` watches
         ``field_name`` (or any field)."""
+        triggers = tuple(triggers)
         if self._kept_automations() is None:
-            rules = self._get_actions(self.env[model_name], triggers).sudo()
-            return any(
-                not rule.trigger_field_ids or field_name in rule.trigger_field_ids.mapped("name") for rule in rules
-            )
-        return any(
-            names is None or field_name in names
-            for _rule_id, names in self._order_visibility_rules(model_name, tuple(triggers))
-        )
+            rules = self._search_order_visibility_rules(model_name, triggers)
+        else:
+            rules = self._order_visibility_rules(model_name, triggers)
+        return any(names is None or field_name in names for _rule_id, names in rules)
 
     def _get_actions(self, records, triggers):
         if not records._name.startswith("order.visibility"):

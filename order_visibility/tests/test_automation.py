@@ -222,8 +222,8 @@ class TestAutomationAndRisk(OrderVisibilityCommon):
             evaluated.clear()
             order.action_confirm()
             self.flush()
-            # The stage write and the risk write each evaluate their rule;
-            # the service levels' recompute (stage) the stage's rule.
+            # The stage's write evaluates the stage's rule only, then the
+            # risk's write the at-risk rule.
             self.assertIn(stage_rule.id, evaluated)
             self.assertNotIn(at_risk.id, evaluated[: evaluated.index(stage_rule.id) + 1])
         self.assertStage(order, "ready_to_ship")
