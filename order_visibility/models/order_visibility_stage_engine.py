@@ -49,8 +49,6 @@ def _best_cause(stage, causes):
     return next((c for c in preferred if c in causes), causes[-1])
 
 
-# The sale.order columns order.visibility keeps a copy of (related, stored).
-RELATED_ORDER_FIELDS = ["company_id", "partner_id", "user_id", "team_id", "warehouse_id"]
 # From this many orders, the engine's facts query runs without JIT (see _stage_facts).
 JIT_OFF_ORDERS = 100
 # What the facts query lists for a posted credit note, among the payment
@@ -152,12 +150,25 @@ class OrderVisibility(models.Model):
             # The engine keeps these records: no "created" message in their
             # chatter. The columns of the orders (and customers) the new
             # records copy are read, not whole orders and customers.
-            missing.fetch(["create_date", *RELATED_ORDER_FIELDS])
+            missing.fetch(["create_date", *self._copied_order_columns()])
             missing.partner_id.fetch(["ov_priority"])
             existing |= self.with_context(mail_create_nolog=True).create(
                 [{"sale_order_id": order.id, "stage": "draft", "stage_since": order.create_date} for order in missing]
             )
         return existing
+
+    @api.model
+    def _copied_order_columns(self):
+        """The sale.order columns the records keep a copy of (their stored
+        fields related to the order's own)."""
+        return [
+            field.related.removeprefix("sale_order_id.")
+            for field in self._fields.values()
+            if field.store
+            and field.related
+            and field.related.count(".") == 1
+            and field.related.startswith("sale_order_id.")
+        ]
 
     def _sync_sale_order_stage(self):
         """Mirror the stage on sale.order (for its lists' filters and groups)."""
